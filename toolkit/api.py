@@ -1,0 +1,150 @@
+"""The Python API: what the CLI does, callable from a notebook the same way."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from .files import atomic_dir
+from .findings import Finding
+from .form import Form, build_form
+from .intake import FileRecord, Intake, collect
+from .merge import Merged, merge
+from .publish import (
+    findings_frame,
+    write_consolidated_workbook,
+    write_csv,
+    write_findings_json,
+)
+from .report import build_context, render_report
+from .rounds import Round, load_round, scaffold_round
+from .writer import blank_file_name, write_blank_workbook
+
+TEMPLATES_FOLDER = "skabeloner"
+RESULT_FOLDER = "resultat"
+REPORT_NAME = "rapport.docx"
+WORKBOOK_NAME = "samlet.xlsx"
+
+
+@dataclass
+class Checked:
+    """A round read and validated: the basis of validate, status and build."""
+
+    round: Round
+    form: Form
+    intake: Intake
+    findings: list[Finding]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+
+@dataclass(frozen=True)
+class StatusLine:
+    code: str
+    name: str
+    state: str  # modtaget | fejl | mangler
+    file: str
+    superseded: tuple[str, ...]
+    errors: int
+    warnings: int
+    days_to_deadline: int | None
+
+
+def new_round(name: str, kind: str, deadline: dt.date | None = None) -> Path:
+    """Create inputs/<name>/round.yaml from the kind's template."""
+    return scaffold_round(name, kind, deadline)
+
+
+def open_round(name: str) -> tuple[Round, Form]:
+    rnd = load_round(name)
+    return rnd, build_form(rnd.spec, rnd.config)
+
+
+def make_templates(name: str, codes: list[str] | None = None) -> list[Path]:
+    """One blank workbook per respondent under outputs/<round>/skabeloner/."""
+    rnd, form = open_round(name)
+    target = rnd.output_dir / TEMPLATES_FOLDER
+    written = []
+    for respondent in rnd.config.respondents:
+        if codes and respondent.code not in codes:
+            continue
+        path = target / blank_file_name(respondent, rnd.config.id)
+        written.append(write_blank_workbook(form, respondent, path))
+    return written
+
+
+def _ordered(findings: list[Finding], form: Form) -> list[Finding]:
+    order = {r.code: i for i, r in enumerate(form.config.respondents)}
+    severity = {"error": 0, "warning": 1, "info": 2}
+    return sorted(
+        findings,
+        key=lambda f: (order.get(f.respondent, -1), f.file, severity[f.severity]),
+    )
+
+
+def check_round(name: str) -> Checked:
+    """Read and validate every file in the round folder."""
+    rnd, form = open_round(name)
+    intake = collect(rnd, form)
+    return Checked(rnd, form, intake, _ordered(intake.all_findings(), form))
+
+
+def round_status(checked: Checked, today: dt.date | None = None) -> list[StatusLine]:
+    today = today or dt.date.today()
+    deadline = checked.round.config.deadline
+    days = (deadline - today).days if deadline else None
+    by_code: dict[str, list[FileRecord]] = {}
+    for record in checked.intake.files:
+        by_code.setdefault(record.respondent, []).append(record)
+    lines = []
+    for respondent in checked.round.config.respondents:
+        response = checked.intake.responses.get(respondent.code)
+        records = by_code.get(respondent.code, [])
+        superseded = tuple(r.display for r in records if r.state == "superseded")
+        if response is None:
+            lines.append(
+                StatusLine(respondent.code, respondent.name, "mangler", "", superseded, 0, 0, days)
+            )
+            continue
+        errors = sum(1 for f in response.findings if f.severity == "error")
+        warnings = sum(1 for f in response.findings if f.severity == "warning")
+        lines.append(
+            StatusLine(
+                respondent.code, respondent.name, "fejl" if errors else "modtaget",
+                response.file, superseded, errors, warnings, days,
+            )  # fmt: skip
+        )
+    return lines
+
+
+@dataclass
+class Built:
+    checked: Checked
+    merged: Merged
+    folder: Path
+    report: Path
+    workbook: Path
+
+
+def build_round(name: str, today: dt.date | None = None) -> Built:
+    """Validate, merge and render everything into outputs/<round>/resultat/, whole or not at all."""
+    checked = check_round(name)
+    form, rnd = checked.form, checked.round
+    merged = merge(form, checked.intake)
+    findings = checked.findings
+    context = build_context(form, checked.intake, merged, findings, today)
+    target = rnd.output_dir / RESULT_FOLDER
+    with atomic_dir(target) as staging:
+        render_report(rnd.spec.report_template, context, staging / REPORT_NAME)
+        write_consolidated_workbook(merged, findings, staging / WORKBOOK_NAME, rnd.config.title)
+        data = staging / "data"
+        data.mkdir()
+        for dataset, frame in merged.datasets.items():
+            write_csv(frame, data / f"{dataset}.csv")
+        write_csv(merged.completeness, data / "status.csv")
+        write_csv(findings_frame(findings), staging / "fund.csv")
+        write_findings_json(findings, staging / "fund.json")
+    return Built(checked, merged, target, target / REPORT_NAME, target / WORKBOOK_NAME)

@@ -1,0 +1,183 @@
+"""The `toolkit` command: a thin shell over toolkit.api."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import api
+from .findings import SEVERITY_DA, Finding, count_by_severity
+from .spec import SpecError
+
+app = typer.Typer(
+    help="Indsamling, validering og afrapportering af kommunale besvarelser.\n\n"
+    "ROUND er navnet på en mappe under inputs/ eller en sti til en rundemappe.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+console = Console()
+err = Console(stderr=True)
+
+RoundArg = Annotated[str, typer.Argument(help="Rundens navn (mappe under inputs/) eller sti.")]
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
+
+
+def _usage_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A missing round or a faulty spec is a usage error: a clear message and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (SpecError, FileExistsError) as exc:
+            err.print(f"[bold red]Fejl:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+@app.command()
+@_usage_errors
+def new(
+    round: RoundArg,
+    kind: Annotated[str, typer.Option(help="Undersøgelsestype (mappe under templates/).")] = "cu",
+    deadline: Annotated[
+        str | None, typer.Option(help="Svarfrist som 2026-03-15 (standard: om 4 uger).")
+    ] = None,
+) -> None:
+    """Opret en ny runde med en kommenteret rundekonfiguration (round.yaml)."""
+    when = None
+    if deadline:
+        try:
+            when = dt.date.fromisoformat(deadline)
+        except ValueError:
+            raise SpecError(f"--deadline '{deadline}' er ikke en dato; skriv fx 2026-03-15") from None
+    folder = api.new_round(round, kind, when)
+    console.print(f"Oprettet: {folder / 'round.yaml'}")
+    console.print("Ret titel, år, delgrupper, spørgsmål og frist, og kør derefter:")
+    console.print(f"  toolkit templates {round}")
+
+
+@app.command()
+@_usage_errors
+def templates(round: RoundArg) -> None:
+    """Lav ét tomt regneark pr. respondent under outputs/ROUND/skabeloner/."""
+    paths = api.make_templates(round)
+    for path in paths:
+        console.print(f"  {path}", highlight=False)
+    console.print(f"[green]{len(paths)} skabeloner skrevet.[/]")
+
+
+def _print_findings(findings: list[Finding]) -> None:
+    current = None
+    for f in findings:
+        who = f.respondent_name or "Filer uden kendt afsender"
+        if who != current:
+            current = who
+            console.print(f"\n[bold]{who}[/]", highlight=False)
+        place = " / ".join(p for p in (f.file, f.sheet, f.cell) if p)
+        style = SEVERITY_STYLE[f.severity]
+        console.print(
+            f"  [{style}]{SEVERITY_DA[f.severity]:<9}[/] {place}  [dim]({f.code})[/]",
+            highlight=False,
+        )
+        console.print(f"            {f.message}", highlight=False)
+        if f.value:
+            console.print(f"            [dim]Værdi: {f.value!r}[/]", highlight=False)
+
+
+def _summary_line(findings: list[Finding]) -> str:
+    c = count_by_severity(findings)
+    return f"{c['error']} fejl, {c['warning']} advarsler, {c['info']} noter"
+
+
+@app.command()
+@_usage_errors
+def validate(
+    round: RoundArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Skriv fundene som JSON.")] = False,
+) -> None:
+    """Læs alle regneark i inputs/ROUND og vis fund pr. respondent.
+
+    Afslutningskode 0 uden fejl, 1 med fejl, 2 ved forkert brug.
+    """
+    checked = api.check_round(round)
+    if as_json:
+        typer.echo(json.dumps([f.as_dict() for f in checked.findings], ensure_ascii=False, indent=2))
+    else:
+        _print_findings(checked.findings)
+        console.print(f"\n{_summary_line(checked.findings)}")
+    raise typer.Exit(1 if checked.has_errors else 0)
+
+
+def _days_text(days: int | None) -> str:
+    if days is None:
+        return "ingen frist"
+    if days > 0:
+        return f"{days} dage til fristen"
+    if days == 0:
+        return "fristen er i dag"
+    return f"{-days} dage over fristen"
+
+
+@app.command()
+@_usage_errors
+def status(round: RoundArg) -> None:
+    """Én linje pr. respondent: modtaget, mangler eller har fejl, og hvilken fil der tæller."""
+    checked = api.check_round(round)
+    lines = api.round_status(checked)
+    table = Table(title=f"Status for {checked.round.config.title}", title_justify="left")
+    for column in ("Kode", "Respondent", "Tilstand", "Fil der tæller", "Fund", "Frist"):
+        table.add_column(column)
+    colours = {"modtaget": "green", "fejl": "red", "mangler": "yellow"}
+    for line in lines:
+        file_text = line.file
+        if line.superseded:
+            file_text += f"\n[dim]erstatter: {', '.join(line.superseded)}[/]"
+        late = line.state != "modtaget" and line.days_to_deadline is not None
+        deadline = _days_text(line.days_to_deadline) if late or line.state == "mangler" else ""
+        table.add_row(
+            line.code, line.name, f"[{colours[line.state]}]{line.state}[/]", file_text,
+            f"{line.errors} fejl, {line.warnings} adv." if line.state != "mangler" else "",
+            deadline,
+        )  # fmt: skip
+    console.print(table)
+    received = sum(1 for line in lines if line.state != "mangler")
+    console.print(
+        f"{received} af {len(lines)} har svaret. Fristen: "
+        f"{_days_text(lines[0].days_to_deadline if lines else None)}."
+    )
+    unknown = [f for f in checked.findings if not f.respondent and f.severity != "info"]
+    if unknown:
+        console.print(f"[red]{len(unknown)} filer kunne ikke henføres til en respondent[/]"
+                      " (se: toolkit validate).")  # fmt: skip
+
+
+@app.command()
+@_usage_errors
+def build(round: RoundArg) -> None:
+    """Valider, flet og lav rapport, samlet regneark, CSV-filer og fund i outputs/ROUND/."""
+    built = api.build_round(round)
+    findings = built.checked.findings
+    console.print(f"Rapport:        {built.report}", highlight=False)
+    console.print(f"Samlet regneark: {built.workbook}", highlight=False)
+    console.print(f"Data (CSV):     {built.folder / 'data'}", highlight=False)
+    console.print(f"Fund:           {built.folder / 'fund.csv'}", highlight=False)
+    console.print(_summary_line(findings))
+    if built.checked.has_errors:
+        console.print(
+            "[yellow]Der er fejl. Rapporten er lavet og angiver, hvis data er udeladt.[/] "
+            f"Se detaljer med: toolkit validate {round}"
+        )
+
+
+def main() -> None:
+    app()

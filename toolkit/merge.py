@@ -1,0 +1,148 @@
+"""Merging: every typed value of every counting response into tidy pandas tables, each value
+with respondent and provenance, plus completeness per respondent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .form import Form
+from .intake import Intake
+from .validate import CANNOT, EMPTY, INVALID, OK, Value
+
+FIELDS_DATASET = "felter"
+PROVENANCE = ["fil", "ark", "celle"]
+STATUS_DA = {OK: "ok", EMPTY: "tom", CANNOT: "kan ikke opgøres", INVALID: "ugyldig"}
+
+
+@dataclass
+class Merged:
+    """Long tables by dataset name, and one row per respondent on completeness."""
+
+    datasets: dict[str, pd.DataFrame]
+    completeness: pd.DataFrame
+
+    def wide(self, dataset: str) -> pd.DataFrame:
+        """A repeating table with one row per table row and one column per field."""
+        long = self.datasets[dataset]
+        if long.empty:
+            return pd.DataFrame()
+        index = ["respondent_kode", "respondent", "raekke"]
+        wide = long.pivot_table(
+            index=index, columns="kolonne", values="vaerdi", aggfunc="first", dropna=False
+        )
+        return wide.reset_index()
+
+
+def _record(dataset: str, code: str, name: str, row: str, column: str, label: str,
+            value: Value) -> dict[str, Any]:  # fmt: skip
+    shown = value.value
+    if isinstance(shown, dt.date):
+        shown = shown.isoformat()
+    return {
+        "datasaet": dataset,
+        "respondent_kode": code,
+        "respondent": name,
+        "raekke": row,
+        "kolonne": column,
+        "felt": label,
+        "vaerdi": shown if value.status == OK else None,
+        "status": STATUS_DA[value.status],
+        "indtastet": None if value.raw is None else str(value.raw),
+        "fil": "",
+        "ark": value.sheet,
+        "celle": value.cell,
+    }
+
+
+COLUMNS = [
+    "datasaet", "respondent_kode", "respondent", "raekke", "kolonne", "felt", "vaerdi", "status",
+    "indtastet", "fil", "ark", "celle",
+]  # fmt: skip
+
+
+def merge(form: Form, intake: Intake) -> Merged:
+    """Tidy long tables; empty cells are kept so a missing answer is visible, not silent."""
+    records: list[dict[str, Any]] = []
+    order = [r.code for r in form.config.respondents]
+    for code in sorted(intake.responses, key=order.index):
+        response = intake.responses[code]
+        name = response.respondent.name
+        start = len(records)
+        for cell in form.cells:
+            value = response.values.get(cell.name)
+            if value is None:
+                continue
+            if cell.role == "field":
+                records.append(_record(FIELDS_DATASET, code, name, "", cell.name, cell.label, value))
+            elif cell.role in ("grid", "note"):
+                column = cell.column_key if cell.role == "grid" else "note"
+                records.append(
+                    _record(cell.block, code, name, cell.row_key or "", column, cell.label, value)
+                )
+            elif cell.role == "question":
+                records.append(
+                    _record(cell.block, code, name, cell.row_key or "", cell.column_key or "",
+                            cell.field.label, value)  # fmt: skip
+                )
+        for block, _sheet in form.tables:
+            labels = {c.id: c.label for c in block.columns}
+            for n, row in enumerate(response.tables.get(block.id, []), start=1):
+                for column, value in row.items():
+                    records.append(
+                        _record(block.id, code, name, str(n), column, labels[column], value)
+                    )
+        for record in records[start:]:
+            record["fil"] = response.file
+    frame = pd.DataFrame.from_records(records, columns=COLUMNS)
+    names = [FIELDS_DATASET, *(g.block.id for g in form.grids), *(b.id for b, _ in form.tables)]
+    if form.questions:
+        names.append(form.cells[[c.role for c in form.cells].index("question")].block)
+    datasets = {
+        name: frame[frame["datasaet"] == name].drop(columns="datasaet").reset_index(drop=True)
+        for name in names
+    }
+    return Merged(datasets, completeness(form, intake))
+
+
+def completeness(form: Form, intake: Intake) -> pd.DataFrame:
+    rows = []
+    inputs = [c for c in form.cells if c.role != "note"]
+    by_respondent: dict[str, list] = {}
+    for record in intake.files:
+        by_respondent.setdefault(record.respondent, []).append(record)
+    for respondent in form.config.respondents:
+        response = intake.responses.get(respondent.code)
+        superseded = [f.display for f in by_respondent.get(respondent.code, [])
+                      if f.state == "superseded"]  # fmt: skip
+        if response is None:
+            rows.append(
+                {
+                    "respondent_kode": respondent.code, "respondent": respondent.name,
+                    "tilstand": "mangler", "fil": "", "erstattede_filer": "",
+                    "fejl": 0, "advarsler": 0, "udfyldte_felter": 0, "felter": len(inputs),
+                    "andel_udfyldt": 0.0, "tabelraekker": 0,
+                }  # fmt: skip
+            )
+            continue
+        filled = sum(
+            1 for c in inputs
+            if c.name in response.values and response.values[c.name].status in (OK, CANNOT)
+        )  # fmt: skip
+        errors = sum(1 for f in response.findings if f.severity == "error")
+        warnings = sum(1 for f in response.findings if f.severity == "warning")
+        rows.append(
+            {
+                "respondent_kode": respondent.code, "respondent": respondent.name,
+                "tilstand": "fejl" if errors else "modtaget", "fil": response.file,
+                "erstattede_filer": ", ".join(superseded), "fejl": errors, "advarsler": warnings,
+                "udfyldte_felter": filled, "felter": len(inputs),
+                "andel_udfyldt": round(filled / len(inputs), 3) if inputs else 1.0,
+                "tabelraekker": sum(len(rows) for rows in response.tables.values()),
+            }  # fmt: skip
+        )
+    return pd.DataFrame(rows)

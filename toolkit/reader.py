@@ -1,0 +1,268 @@
+"""Reading a returned workbook: metadata, every named cell and every table, each value with
+the sheet and cell it came from. Reading never judges values; validation does that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from defusedxml import ElementTree as SafeET
+from python_calamine import CalamineWorkbook
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
+
+from .findings import Finding, shown_value
+from .writer import META_SHEET
+
+# Limits that stop a hostile or broken file before it is parsed.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_UNPACKED_BYTES = 300 * 1024 * 1024
+MAX_RATIO = 200
+
+NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
+    "dcterms": "http://purl.org/dc/terms/",
+}
+_NAME_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)$")
+
+
+@dataclass(frozen=True)
+class RawValue:
+    """A value as found, with its place. Empty cells have value None."""
+
+    value: Any
+    sheet: str
+    cell: str
+
+
+@dataclass
+class RawTable:
+    name: str
+    sheet: str
+    headers: list[str]
+    rows: list[list[RawValue]]
+    below: list[list[RawValue]] = field(default_factory=list)
+    header_cells: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RawWorkbook:
+    """What a file holds, or the findings that say why it could not be read."""
+
+    path: Path
+    display: str
+    meta: dict[str, str] = field(default_factory=dict)
+    values: dict[str, RawValue] = field(default_factory=dict)
+    broken_names: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, RawTable] = field(default_factory=dict)
+    saved_at: dt.datetime | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def readable(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+
+def _refuse(book: RawWorkbook, code: str, message: str, severity: str = "error") -> RawWorkbook:
+    book.findings.append(Finding(code, severity, message, file=book.display))
+    return book
+
+
+def _sniff(path: Path) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"PK"):
+        return "zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "ole"
+    return "other"
+
+
+def _check_zip(book: RawWorkbook, archive: zipfile.ZipFile) -> bool:
+    total = 0
+    for info in archive.infolist():
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if total > MAX_UNPACKED_BYTES or (info.file_size > 10_000_000 and ratio > MAX_RATIO):
+            _refuse(
+                book, "unreadable-file",
+                "Filen pakker sig ud til langt mere, end et udfyldt regneark fylder, og læses "
+                "derfor ikke. Gem svaret igen i den udsendte skabelon, og send det igen.",
+            )  # fmt: skip
+            return False
+    names = set(archive.namelist())
+    if "EncryptedPackage" in names:
+        return False
+    if "xl/workbook.xml" not in names:
+        _refuse(
+            book, "unreadable-file",
+            "Filen er ikke et Excel-regneark (.xlsx). Åbn den udsendte skabelon, udfyld den, "
+            "og gem som Excel-projektmappe (.xlsx).",
+        )  # fmt: skip
+        return False
+    return True
+
+
+def _defined_names(archive: zipfile.ZipFile) -> dict[str, str]:
+    root = SafeET.fromstring(archive.read("xl/workbook.xml"))
+    names: dict[str, str] = {}
+    for node in root.iterfind("m:definedNames/m:definedName", NS):
+        if node.get("localSheetId") is None and node.text:
+            names[node.get("name", "")] = node.text.strip()
+    return names
+
+
+def _saved_at(archive: zipfile.ZipFile) -> dt.datetime | None:
+    try:
+        root = SafeET.fromstring(archive.read("docProps/core.xml"))
+    except KeyError:
+        return None
+    node = root.find("dcterms:modified", NS)
+    if node is None or not node.text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(node.text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class _Sheets:
+    """Sheet values from calamine, loaded once per sheet, addressed by 0-based row and column."""
+
+    def __init__(self, wb: CalamineWorkbook):
+        self.wb = wb
+        self.names = set(wb.sheet_names)
+        self._cache: dict[str, tuple[tuple[int, int], list[list[Any]]]] = {}
+
+    def grid(self, sheet: str) -> tuple[tuple[int, int], list[list[Any]]]:
+        if sheet not in self._cache:
+            ws = self.wb.get_sheet_by_name(sheet)
+            rows = ws.to_python(skip_empty_area=False) if ws.start is not None else []
+            self._cache[sheet] = ((0, 0), rows)
+        return self._cache[sheet]
+
+    def value(self, sheet: str, row: int, col: int) -> Any:
+        (r0, c0), rows = self.grid(sheet)
+        i, j = row - r0, col - c0
+        if 0 <= i < len(rows) and 0 <= j < len(rows[i]):
+            v = rows[i][j]
+            return None if v == "" else v
+        return None
+
+    def last_row(self, sheet: str) -> int:
+        (r0, _), rows = self.grid(sheet)
+        return r0 + len(rows) - 1
+
+
+def read_workbook(path: Path, display: str | None = None) -> RawWorkbook:
+    """Read one file. Never raises for a bad file: problems become findings."""
+    book = RawWorkbook(path=path, display=display or path.name)
+    if path.name.startswith("~$"):
+        return _refuse(
+            book, "lock-file",
+            "Excels midlertidige låsefil (~$...) er sprunget over. Den opstår, mens en fil er "
+            "åben, og kan slettes.", "info",
+        )  # fmt: skip
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            return _refuse(book, "unreadable-file", "Filen er tom (0 byte). Send regnearket igen.")
+        if size > MAX_FILE_BYTES:
+            return _refuse(
+                book, "unreadable-file",
+                f"Filen er for stor ({size // 1_000_000} MB) til at være et udfyldt regneark. "
+                "Send kun det udfyldte regneark.",
+            )  # fmt: skip
+        kind = _sniff(path)
+        if kind == "ole":
+            return _refuse(
+                book, "not-xlsx",
+                "Filen er enten krypteret med adgangskode eller gemt i det gamle Excel-format "
+                "(.xls). Fjern adgangskoden, og gem som Excel-projektmappe (.xlsx).",
+            )  # fmt: skip
+        if kind != "zip":
+            return _refuse(
+                book, "not-xlsx",
+                "Filen er ikke et Excel-regneark (.xlsx), fx en CSV- eller tekstfil. Udfyld den "
+                "udsendte skabelon, og gem som Excel-projektmappe (.xlsx).",
+            )  # fmt: skip
+        with zipfile.ZipFile(path) as archive:
+            if not _check_zip(book, archive):
+                return book
+            names = _defined_names(archive)
+            book.saved_at = _saved_at(archive)
+        wb = CalamineWorkbook.from_path(str(path), load_tables=True)
+    except (zipfile.BadZipFile, SafeET.ParseError, OSError, ValueError) as exc:
+        return _refuse(
+            book, "unreadable-file",
+            "Filen er beskadiget og kan ikke åbnes som regneark "
+            f"({type(exc).__name__}). Gem regnearket igen, og send det på ny.",
+        )  # fmt: skip
+    except Exception as exc:  # calamine raises its own error types for broken files
+        return _refuse(
+            book, "unreadable-file",
+            f"Filen kan ikke læses som regneark ({shown_value(exc, 120)}). Gem den igen som "
+            "Excel-projektmappe (.xlsx), og send den på ny.",
+        )  # fmt: skip
+    try:
+        _read_content(book, wb, names)
+    except Exception as exc:  # a broken part inside a valid zip: a finding, not a crash
+        return _refuse(
+            book, "unreadable-file",
+            f"En del af regnearket kan ikke læses ({shown_value(exc, 120)}). Gem det igen som "
+            "Excel-projektmappe (.xlsx), og send det på ny.",
+        )  # fmt: skip
+    finally:
+        wb.close()
+    return book
+
+
+def _read_content(book: RawWorkbook, wb: CalamineWorkbook, names: dict[str, str]) -> None:
+    sheets = _Sheets(wb)
+    if META_SHEET in sheets.names:
+        for row in wb.get_sheet_by_name(META_SHEET).to_python():
+            if len(row) >= 2 and isinstance(row[0], str) and row[0]:
+                book.meta[row[0]] = str(row[1]).removesuffix(".0") if row[1] != "" else ""
+    for name, ref in names.items():
+        if name.startswith("_xlnm"):
+            continue
+        m = _NAME_REF.match(ref)
+        sheet = (m.group(1) or "").replace("''", "'") or m.group(2) if m else None
+        if not m or sheet not in sheets.names:
+            book.broken_names[name] = ref
+            continue
+        cell = f"{m.group(3)}{m.group(4)}"
+        row, col = xl_cell_to_rowcol(cell)
+        book.values[name] = RawValue(sheets.value(sheet, row, col), sheet, cell)
+    for table_name in wb.table_names:
+        table = wb.get_table_by_name(table_name)
+        book.tables[table_name] = _read_table(table, sheets)
+
+
+def _read_table(table: Any, sheets: _Sheets) -> RawTable:
+    (r0, c0), (r1, c1) = table.start, table.end
+    sheet = table.sheet
+    headers = [str(h) for h in table.columns]
+    rows = []
+    for r in range(r0, r1 + 1):
+        rows.append(
+            [
+                RawValue(sheets.value(sheet, r, c), sheet, xl_rowcol_to_cell(r, c))
+                for c in range(c0, c1 + 1)
+            ]
+        )
+    below = []
+    for r in range(r1 + 1, sheets.last_row(sheet) + 1):
+        row = [
+            RawValue(sheets.value(sheet, r, c), sheet, xl_rowcol_to_cell(r, c))
+            for c in range(c0, c1 + 1)
+        ]
+        if any(v.value is not None for v in row):
+            below.append(row)
+    header_cells = [xl_rowcol_to_cell(r0 - 1, c) for c in range(c0, c1 + 1)]
+    return RawTable(table.name, sheet, headers, rows, below, header_cells)

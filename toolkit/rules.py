@@ -1,0 +1,59 @@
+"""Rules across fields, written in the spec as sandboxed Jinja expressions.
+
+Jinja is what consultants already use in the Word template, and its sandbox keeps a spec from
+doing anything but compute.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jinja2.sandbox import SandboxedEnvironment
+
+
+def _numbers(values: Any) -> list[float]:
+    return [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+
+
+def column_total(rows: list[dict[str, Any]], column: str) -> float:
+    """Sum of the known numbers in one column of a table."""
+    return _tidy(sum(_numbers(row.get(column) for row in rows)))
+
+
+def grid_column_total(grid: dict[str, dict[str, Any]], column: Any) -> float:
+    """Sum over the rows of a grid for one column (e.g. the latest year)."""
+    return _tidy(sum(_numbers(cells.get(str(column)) for cells in grid.values())))
+
+
+def grid_row_total(grid: dict[str, dict[str, Any]], row: str) -> float:
+    return _tidy(sum(_numbers(grid.get(row, {}).values())))
+
+
+def count_filled(rows: list[dict[str, Any]], column: str) -> int:
+    return sum(1 for row in rows if row.get(column) not in (None, ""))
+
+
+def _tidy(value: float) -> float:
+    return int(value) if float(value).is_integer() else value
+
+
+@cache
+def rule_environment() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(autoescape=False)
+    env.globals.update(
+        column_total=column_total,
+        grid_column_total=grid_column_total,
+        grid_row_total=grid_row_total,
+        count_filled=count_filled,
+    )
+    return env
+
+
+def evaluate(expression: str, context: dict[str, Any]) -> Any:
+    return rule_environment().compile_expression(expression)(**context)
+
+
+def render_message(message: str, context: dict[str, Any]) -> str:
+    text = rule_environment().from_string(message).render(**context)
+    return " ".join(text.split())

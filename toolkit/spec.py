@@ -1,0 +1,426 @@
+"""The survey spec: what a kind collects and checks, loaded from YAML and checked strictly.
+
+A faulty spec must fail early with the key path and the problem, because the spec is written
+by consultants, not programmers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FIELD_TYPES = {
+    "text": "tekst",
+    "longtext": "lang tekst",
+    "whole": "helt tal",
+    "decimal": "decimaltal",
+    "choice": "valg fra liste",
+    "yesno": "ja/nej",
+    "date": "dato",
+    "email": "e-mail",
+}
+SEVERITIES = ("error", "warning", "info")
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+CELL_LIKE = re.compile(r"^[a-z]{1,3}[0-9]+$|^r[0-9]*c[0-9]*$")
+EXCEL_TEXT_LIMIT = 32767
+
+
+class SpecError(ValueError):
+    """A spec or round config that cannot be used; the message names the key and the problem."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One kind of input: its type and the constraints a value must meet."""
+
+    id: str
+    label: str
+    type: str = "text"
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    max_length: int = EXCEL_TEXT_LIMIT
+    help: str = ""
+    prefill: str | None = None
+    locked: bool = False
+    width: float | None = None
+    cannot_answer: str | None = None
+
+    @property
+    def is_number(self) -> bool:
+        return self.type in ("whole", "decimal")
+
+
+@dataclass(frozen=True)
+class FieldBlock:
+    field: FieldSpec
+
+
+@dataclass(frozen=True)
+class GridBlock:
+    """A matrix of same-typed inputs, rows and columns usually taken from the round config."""
+
+    id: str
+    label: str
+    rows: Any
+    columns: Any
+    cell: FieldSpec
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    """A repeating list: an Excel table the respondent extends row by row."""
+
+    id: str
+    label: str
+    columns: tuple[FieldSpec, ...]
+    rows: int = 30
+
+
+@dataclass(frozen=True)
+class QuestionsBlock:
+    """Numbered free-text answers to the round's themed questions."""
+
+    id: str
+    source: str
+    cell: FieldSpec
+
+
+Block = FieldBlock | GridBlock | TableBlock | QuestionsBlock
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    name: str
+    title: str
+    intro: str
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A check across fields: `when` is a Jinja expression that is true when the rule is broken."""
+
+    id: str
+    when: str
+    message: str
+    severity: str = "warning"
+    cell: str | None = None
+
+
+@dataclass(frozen=True)
+class SummarySpec:
+    """A grouped view of a table for the report: group rows, add up numbers, list who said it."""
+
+    id: str
+    table: str
+    group_by: tuple[str, ...]
+    sum: tuple[str, ...] = ()
+    first: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str
+    name: str
+    version: int
+    instructions: dict[str, Any]
+    sheets: tuple[SheetSpec, ...]
+    rules: tuple[RuleSpec, ...] = ()
+    summaries: tuple[SummarySpec, ...] = ()
+    folder: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def report_template(self) -> Path:
+        assert self.folder is not None
+        return self.folder / "report.docx"
+
+    def tables(self) -> list[TableBlock]:
+        return [b for s in self.sheets for b in s.blocks if isinstance(b, TableBlock)]
+
+    def grids(self) -> list[GridBlock]:
+        return [b for s in self.sheets for b in s.blocks if isinstance(b, GridBlock)]
+
+
+class _Reader:
+    """Walks a YAML mapping and reports problems with their key path."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, path: str, problem: str) -> SpecError:
+        return SpecError(f"{self.source}: {path}: {problem}")
+
+    def mapping(self, value: Any, path: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(path, f"skal være en samling af nøgler, men er {_kind_of(value)}")
+        return value
+
+    def listing(self, value: Any, path: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(path, f"skal være en liste, men er {_kind_of(value)}")
+        return value
+
+    def text(self, data: dict, key: str, path: str, default: str | None = None) -> str:
+        if key not in data or data[key] is None:
+            if default is None:
+                raise self.fail(f"{path}.{key}", "mangler")
+            return default
+        value = data[key]
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise self.fail(f"{path}.{key}", f"skal være tekst, men er {_kind_of(value)}")
+        return str(value).strip()
+
+    def identifier(self, data: dict, key: str, path: str) -> str:
+        value = self.text(data, key, path)
+        if not ID_PATTERN.match(value) or CELL_LIKE.match(value):
+            raise self.fail(
+                f"{path}.{key}",
+                f"'{value}' kan ikke bruges som id: brug små bogstaver a-z, tal og _, start med "
+                "et bogstav, og undgå navne der ligner en celle (fx 'ab12')",
+            )
+        return value
+
+    def number(self, data: dict, key: str, path: str) -> float | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(f"{path}.{key}", f"skal være et tal, men er {_kind_of(value)}")
+        return value
+
+    def flag(self, data: dict, key: str, path: str) -> bool:
+        value = data.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(f"{path}.{key}", "skal være true eller false")
+        return value
+
+    def unknown_keys(self, data: dict, allowed: set[str], path: str) -> None:
+        extra = sorted(set(data) - allowed)
+        if extra:
+            raise self.fail(
+                f"{path}.{extra[0]}",
+                f"ukendt nøgle; tilladte nøgler her er: {', '.join(sorted(allowed))}",
+            )
+
+
+FIELD_KEYS = {
+    "field", "label", "type", "required", "min", "max", "choices", "max_length", "help",
+    "prefill", "locked", "width", "cannot_answer",
+}  # fmt: skip
+
+
+def _field(r: _Reader, data: Any, path: str, id_key: str = "field") -> FieldSpec:
+    data = r.mapping(data, path)
+    r.unknown_keys(data, FIELD_KEYS | {id_key}, path)
+    ftype = r.text(data, "type", path, default="text")
+    if ftype not in FIELD_TYPES:
+        raise r.fail(
+            f"{path}.type", f"ukendt felttype '{ftype}'; brug en af: {', '.join(FIELD_TYPES)}"
+        )
+    choices: tuple[str, ...] = ()
+    if ftype == "choice":
+        raw = r.listing(data.get("choices"), f"{path}.choices")
+        if not raw:
+            raise r.fail(f"{path}.choices", "et valg fra liste skal have mindst én mulighed")
+        choices = tuple(str(c) for c in raw)
+    elif ftype == "yesno":
+        choices = ("Ja", "Nej")
+    elif "choices" in data:
+        raise r.fail(f"{path}.choices", "kun felter af typen 'choice' kan have valgmuligheder")
+    low, high = r.number(data, "min", path), r.number(data, "max", path)
+    if (low is not None or high is not None) and ftype not in ("whole", "decimal"):
+        raise r.fail(f"{path}.min", "min og max kan kun bruges på talfelter (whole, decimal)")
+    if low is not None and high is not None and low > high:
+        raise r.fail(f"{path}.min", f"min ({low}) er større end max ({high})")
+    max_length = int(r.number(data, "max_length", path) or EXCEL_TEXT_LIMIT)
+    if not 1 <= max_length <= EXCEL_TEXT_LIMIT:
+        raise r.fail(f"{path}.max_length", f"skal være mellem 1 og {EXCEL_TEXT_LIMIT}")
+    field_id = r.identifier(data, id_key, path)
+    return FieldSpec(
+        id=field_id,
+        label=r.text(data, "label", path, default=field_id),
+        type=ftype,
+        required=r.flag(data, "required", path),
+        min=low,
+        max=high,
+        choices=choices,
+        max_length=max_length,
+        help=r.text(data, "help", path, default=""),
+        prefill=data.get("prefill"),
+        locked=r.flag(data, "locked", path),
+        width=r.number(data, "width", path),
+        cannot_answer=(data.get("cannot_answer") or None),
+    )
+
+
+def _block(r: _Reader, data: Any, path: str) -> Block:
+    data = r.mapping(data, path)
+    if "field" in data:
+        return FieldBlock(_field(r, data, path))
+    if "grid" in data:
+        r.unknown_keys(data, FIELD_KEYS | {"grid", "rows", "columns", "note"}, path)
+        cell = _field(r, {k: v for k, v in data.items() if k not in ("rows", "columns", "note")},
+                      path, id_key="grid")  # fmt: skip
+        for key in ("rows", "columns"):
+            if key not in data:
+                raise r.fail(f"{path}.{key}", "mangler (en liste eller fx '@years')")
+        return GridBlock(cell.id, cell.label, data["rows"], data["columns"], cell, data.get("note"))
+    if "table" in data:
+        r.unknown_keys(data, {"table", "label", "columns", "rows"}, path)
+        table_id = r.identifier(data, "table", path)
+        columns = tuple(
+            _field(r, c, f"{path}.columns[{i}]")
+            for i, c in enumerate(r.listing(data.get("columns"), f"{path}.columns"))
+        )
+        if not columns:
+            raise r.fail(f"{path}.columns", "en tabel skal have mindst én kolonne")
+        _unique([c.id for c in columns], r, f"{path}.columns")
+        _unique([c.label for c in columns], r, f"{path}.columns", what="overskrift")
+        rows = int(r.number(data, "rows", path) or 30)
+        return TableBlock(table_id, r.text(data, "label", path, default=table_id), columns, rows)
+    if "questions" in data:
+        r.unknown_keys(data, FIELD_KEYS | {"questions", "from"}, path)
+        cell = _field(r, {k: v for k, v in data.items() if k != "from"}, path, id_key="questions")
+        return QuestionsBlock(cell.id, r.text(data, "from", path, default="@themes"), cell)
+    raise r.fail(path, "en blok skal have en af nøglerne field, grid, table eller questions")
+
+
+def _unique(ids: list[str], r: _Reader, path: str, what: str = "id") -> None:
+    seen: set[str] = set()
+    for value in ids:
+        if value in seen:
+            raise r.fail(path, f"{what} '{value}' bruges mere end én gang")
+        seen.add(value)
+
+
+def parse_spec(data: Any, source: str = "spec.yaml", folder: Path | None = None) -> Spec:
+    """Check a spec mapping and turn it into a Spec, or raise SpecError naming the key."""
+    r = _Reader(source)
+    data = r.mapping(data, "(rod)")
+    r.unknown_keys(
+        data, {"kind", "name", "version", "instructions", "sheets", "rules", "report"}, "(rod)"
+    )
+    kind = r.identifier(data, "kind", "(rod)")
+    version = r.number(data, "version", "(rod)")
+    if version is None or int(version) != version or version < 1:
+        raise r.fail("version", "skal være et helt tal ≥ 1 (hæv det, når skabelonen ændres)")
+    sheets = []
+    for i, s in enumerate(r.listing(data.get("sheets"), "sheets")):
+        path = f"sheets[{i}]"
+        s = r.mapping(s, path)
+        r.unknown_keys(s, {"name", "title", "intro", "blocks"}, path)
+        name = r.text(s, "name", path)
+        if len(name) > 31 or re.search(r"[\[\]:*?/\\]", name) or name.startswith("_"):
+            raise r.fail(f"{path}.name", f"'{name}' kan ikke være et arknavn i Excel")
+        blocks = tuple(
+            _block(r, b, f"{path}.blocks[{j}]")
+            for j, b in enumerate(r.listing(s.get("blocks"), f"{path}.blocks"))
+        )
+        sheets.append(
+            SheetSpec(name, r.text(s, "title", path, name), r.text(s, "intro", path, ""), blocks)
+        )
+    if not sheets:
+        raise r.fail("sheets", "et spec skal have mindst ét ark")
+    _unique([s.name for s in sheets], r, "sheets", what="arknavn")
+    block_ids = [
+        b.field.id if isinstance(b, FieldBlock) else b.id for s in sheets for b in s.blocks
+    ]
+    _unique(block_ids, r, "sheets[*].blocks")
+    rules = []
+    for i, rule in enumerate(r.listing(data.get("rules", []), "rules")):
+        path = f"rules[{i}]"
+        rule = r.mapping(rule, path)
+        r.unknown_keys(rule, {"id", "when", "message", "severity", "cell"}, path)
+        severity = r.text(rule, "severity", path, "warning")
+        if severity not in SEVERITIES:
+            raise r.fail(f"{path}.severity", f"skal være en af: {', '.join(SEVERITIES)}")
+        when = r.text(rule, "when", path)
+        _check_expression(r, when, f"{path}.when")
+        rules.append(
+            RuleSpec(
+                id=r.text(rule, "id", path),
+                when=when,
+                message=r.text(rule, "message", path),
+                severity=severity,
+                cell=rule.get("cell"),
+            )
+        )
+    _unique([rule.id for rule in rules], r, "rules")
+    summaries = _summaries(r, data.get("report") or {}, sheets)
+    return Spec(
+        kind=kind,
+        name=r.text(data, "name", "(rod)", kind),
+        version=int(version),
+        instructions=r.mapping(data.get("instructions", {}), "instructions"),
+        sheets=tuple(sheets),
+        rules=tuple(rules),
+        summaries=summaries,
+        folder=folder,
+        raw=data,
+    )
+
+
+def _summaries(r: _Reader, report: Any, sheets: list[SheetSpec]) -> tuple[SummarySpec, ...]:
+    report = r.mapping(report, "report")
+    r.unknown_keys(report, {"summaries"}, "report")
+    tables = {b.id: b for s in sheets for b in s.blocks if isinstance(b, TableBlock)}
+    found = []
+    for i, item in enumerate(r.listing(report.get("summaries", []), "report.summaries")):
+        path = f"report.summaries[{i}]"
+        item = r.mapping(item, path)
+        r.unknown_keys(item, {"id", "table", "group_by", "sum", "first"}, path)
+        table_id = r.text(item, "table", path)
+        if table_id not in tables:
+            raise r.fail(f"{path}.table", f"tabellen '{table_id}' findes ikke i arkene")
+        columns = {c.id: c for c in tables[table_id].columns}
+        lists = {}
+        for key in ("group_by", "sum", "first"):
+            values = r.listing(item.get(key, []), f"{path}.{key}")
+            for value in values:
+                if value not in columns:
+                    raise r.fail(f"{path}.{key}", f"kolonnen '{value}' findes ikke i '{table_id}'")
+                if key == "sum" and not columns[value].is_number:
+                    raise r.fail(f"{path}.sum", f"kolonnen '{value}' er ikke et talfelt")
+            lists[key] = tuple(values)
+        if not lists["group_by"]:
+            raise r.fail(f"{path}.group_by", "angiv mindst én kolonne at gruppere efter")
+        found.append(SummarySpec(r.identifier(item, "id", path), table_id, lists["group_by"],
+                                 lists["sum"], lists["first"]))  # fmt: skip
+    return tuple(found)
+
+
+def _check_expression(r: _Reader, expression: str, path: str) -> None:
+    from jinja2 import TemplateSyntaxError
+
+    from .rules import rule_environment
+
+    try:
+        rule_environment().compile_expression(expression)
+    except TemplateSyntaxError as exc:
+        raise r.fail(path, f"udtrykket kan ikke læses: {exc.message}") from None
+
+
+def load_spec(folder: Path) -> Spec:
+    """Load `spec.yaml` from a kind's folder."""
+    path = folder / "spec.yaml"
+    if not path.is_file():
+        raise SpecError(f"{path}: findes ikke; en undersøgelsestype skal have en spec.yaml")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: er ikke gyldig YAML: {exc}") from None
+    return parse_spec(data, str(path), folder)
+
+
+def _kind_of(value: Any) -> str:
+    return {
+        dict: "en samling", list: "en liste", str: "tekst", bool: "sand/falsk", type(None): "tom",
+    }.get(type(value), type(value).__name__)  # fmt: skip

@@ -1,0 +1,430 @@
+"""Validation: identify whose answer a workbook is, turn raw cells into typed values, and say
+in Danish what is wrong and what to write instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .danish import format_number, parse_date_text, parse_number_text
+from .findings import Finding, shown_value
+from .form import Form, InputCell
+from .reader import RawTable, RawValue, RawWorkbook
+from .rounds import Respondent
+from .rules import evaluate, render_message
+from .spec import FieldSpec, TableBlock
+from .writer import TOOL_MARK
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMPTY, OK, CANNOT, INVALID = "empty", "ok", "cannot", "invalid"
+
+
+@dataclass(frozen=True)
+class Value:
+    """A typed value with where it came from. `status` tells empty, ok, cannot or invalid."""
+
+    value: Any
+    status: str
+    raw: Any
+    sheet: str
+    cell: str
+
+    @property
+    def known(self) -> Any:
+        return self.value if self.status == OK else None
+
+
+@dataclass
+class Response:
+    """One respondent's answer as read from one file."""
+
+    respondent: Respondent
+    file: str
+    path: Path
+    saved_at: dt.datetime | None
+    values: dict[str, Value] = field(default_factory=dict)
+    tables: dict[str, list[dict[str, Value]]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+
+# --- identification --------------------------------------------------------------------------
+
+
+def identify(book: RawWorkbook, form: Form) -> tuple[Respondent | None, list[Finding]]:
+    """Who sent this, by the workbook's hidden metadata, never by its file name."""
+    meta, cfg, spec = book.meta, form.config, form.spec
+    place = {"file": book.display}
+
+    def refuse(code: str, message: str) -> tuple[None, list[Finding]]:
+        return None, [Finding(code, "error", message, **place)]
+
+    if meta.get("toolkit") != TOOL_MARK:
+        return refuse(
+            "missing-metadata",
+            "Regnearket er ikke lavet ud fra sekretariatets skabelon (de skjulte oplysninger om "
+            "runde og kommune mangler). Udfyld den skabelon, kommunen har fået tilsendt, og "
+            "send den igen.",
+        )
+    if meta.get("kind") != spec.kind:
+        return refuse(
+            "wrong-kind",
+            f"Regnearket hører til en anden undersøgelse ('{meta.get('kind')}'), ikke "
+            f"'{spec.name}'. Tjek, at den rigtige fil er sendt.",
+        )
+    if meta.get("round") != cfg.id:
+        return refuse(
+            "wrong-round",
+            f"Regnearket hører til runden '{meta.get('round')}', ikke '{cfg.id}' (fx sidste års "
+            "skabelon). Udfyld den skabelon, der er sendt ud til denne runde.",
+        )
+    respondent = cfg.respondent(meta.get("respondent_code", ""))
+    if respondent is None:
+        return refuse(
+            "unknown-respondent",
+            f"Respondentkoden '{meta.get('respondent_code')}' i regnearket findes ikke i "
+            "rundens liste. Tjek rundens konfiguration, eller send den rigtige kommunes skabelon.",
+        )
+    findings = []
+    version = meta.get("template_version", "")
+    if version != str(spec.version):
+        older = version.isdigit() and int(version) < spec.version
+        findings.append(
+            Finding(
+                "old-template" if older else "newer-template",
+                "warning",
+                f"Regnearket er lavet med skabelonversion {version or '(ukendt)'}, men den "
+                f"aktuelle er {spec.version}. Svaret er læst, så langt det passer; brug den nye "
+                "skabelon næste gang.",
+                respondent.code, respondent.name, book.display,
+            )  # fmt: skip
+        )
+    return respondent, findings
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Checker:
+    """Collects findings for one response while values are typed."""
+
+    respondent: Respondent
+    file: str
+    findings: list[Finding]
+
+    def add(self, code: str, severity: str, message: str, raw: RawValue | None = None,
+            field_id: str = "", sheet: str = "", cell: str = "") -> None:  # fmt: skip
+        self.findings.append(
+            Finding(
+                code, severity, message, self.respondent.code, self.respondent.name, self.file,
+                raw.sheet if raw else sheet, raw.cell if raw else cell,
+                shown_value(raw.value) if raw else "", field_id,
+            )  # fmt: skip
+        )
+
+
+def _what_to_write(f: FieldSpec) -> str:
+    if f.type == "whole":
+        text = "Skriv ét helt tal uden enhed, fx 12"
+        if f.cannot_answer:
+            text += f", eller '{f.cannot_answer}' hvis tallet ikke kendes"
+        return text + ". Er tallet usikkert, så forklar det i en bemærkning."
+    if f.type == "decimal":
+        return "Skriv ét tal uden enhed med komma som decimaltegn, fx 95,5."
+    if f.type == "date":
+        return "Skriv datoen som dd-mm-åååå, fx 20-01-2023."
+    if f.type == "email":
+        return "Skriv en gyldig e-mailadresse, fx social@kommune.dk."
+    return "Ret værdien."
+
+
+def coerce(f: FieldSpec, raw: RawValue, label: str, check: _Checker) -> Value:
+    """Type one raw value by its field; every refusal or assumption becomes a finding."""
+    v = raw.value
+    if isinstance(v, str):
+        v = v.strip()
+        if v == "":
+            v = None
+    if v is None:
+        return Value(None, EMPTY, raw.value, raw.sheet, raw.cell)
+
+    def bad(code: str, message: str) -> Value:
+        check.add(code, "error", message, raw, f.id)
+        return Value(None, INVALID, raw.value, raw.sheet, raw.cell)
+
+    def ok(value: Any) -> Value:
+        return Value(value, OK, raw.value, raw.sheet, raw.cell)
+
+    if f.is_number:
+        if f.cannot_answer and isinstance(v, str) and v.lower() == f.cannot_answer.lower():
+            return Value(None, CANNOT, raw.value, raw.sheet, raw.cell)
+        if isinstance(v, bool) or isinstance(v, dt.date | dt.datetime | dt.time):
+            return bad(
+                "wrong-type",
+                f"'{label}' skal være et tal, men cellen indeholder en dato eller sand/falsk. "
+                + _what_to_write(f),
+            )
+        if isinstance(v, str):
+            parsed = parse_number_text(v, whole=f.type == "whole")
+            if parsed.value is None:
+                return bad(
+                    "wrong-type",
+                    f"'{label}' skal være et tal, men der står '{shown_value(v)}' "
+                    f"({parsed.problem}). " + _what_to_write(f),
+                )
+            number = parsed.value
+            check.add(
+                "number-as-text", "warning",
+                f"'{label}': {parsed.note}; læst som {format_number(number, _decimals(number))}. "
+                "Tjek, at det er rigtigt.", raw, f.id,
+            )  # fmt: skip
+        else:
+            number = float(v)
+        if f.type == "whole":
+            if not float(number).is_integer():
+                return bad(
+                    "wrong-type",
+                    f"'{label}' skal være et helt tal, men der står "
+                    f"{format_number(number, _decimals(number))}. " + _what_to_write(f),
+                )
+            number = int(number)
+        if (f.min is not None and number < f.min) or (f.max is not None and number > f.max):
+            low = format_number(f.min) if f.min is not None else "-"
+            high = format_number(f.max) if f.max is not None else "-"
+            return bad(
+                "out-of-range",
+                f"'{label}' skal ligge mellem {low} og {high}, men der står "
+                f"{format_number(number, _decimals(number))}. Ret tallet.",
+            )
+        return ok(number)
+
+    if f.type == "date":
+        if isinstance(v, dt.datetime):
+            return ok(v.date())
+        if isinstance(v, dt.date):
+            return ok(v)
+        if isinstance(v, str):
+            parsed_date = parse_date_text(v)
+            if parsed_date is None:
+                return bad(
+                    "wrong-type",
+                    f"'{label}' skal være en dato, men der står '{shown_value(v)}'. "
+                    + _what_to_write(f),
+                )
+            check.add(
+                "date-as-text", "warning",
+                f"'{label}': datoen var skrevet som tekst og er læst som "
+                f"{parsed_date:%d-%m-%Y}. Tjek, at det er rigtigt.", raw, f.id,
+            )  # fmt: skip
+            return ok(parsed_date)
+        return bad(
+            "wrong-type", f"'{label}' skal være en dato, men der står et tal. " + _what_to_write(f)
+        )
+
+    text = _as_text(v)
+    if len(text) > f.max_length:
+        return bad(
+            "too-long",
+            f"'{label}' må højst have {format_number(f.max_length)} tegn, men har "
+            f"{format_number(len(text))}. Forkort teksten.",
+        )
+    if f.type in ("choice", "yesno"):
+        match = next((c for c in f.choices if c.lower() == text.lower()), None)
+        if match is None:
+            match = next((c for c in f.choices if _loose(c) == _loose(text)), None)
+            if match is not None:
+                check.add(
+                    "invalid-choice", "warning",
+                    f"'{label}': '{shown_value(text)}' står ikke præcis som på listen og er læst "
+                    f"som '{match}'. Vælg fra listen næste gang.", raw, f.id,
+                )  # fmt: skip
+        if match is None:
+            return bad(
+                "invalid-choice",
+                f"'{label}': '{shown_value(text)}' er ikke en af mulighederne. "
+                f"Vælg en af: {', '.join(f.choices)}.",
+            )
+        return ok(match)
+    if f.type == "email" and not EMAIL.match(text):
+        return bad(
+            "wrong-type",
+            f"'{label}': '{shown_value(text)}' er ikke en e-mailadresse. " + _what_to_write(f),
+        )
+    return ok(text)
+
+
+def _loose(text: str) -> str:
+    return re.sub(r"[\s.§]", "", text.lower())
+
+
+def _as_text(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, dt.datetime | dt.date):
+        return f"{v:%d-%m-%Y}"
+    return str(v)
+
+
+def _decimals(number: float) -> int:
+    return 0 if float(number).is_integer() else 2
+
+
+# --- a whole response ------------------------------------------------------------------------
+
+
+def validate_workbook(book: RawWorkbook, form: Form, respondent: Respondent) -> Response:
+    """Type every named cell and table row, check required answers and rules."""
+    response = Response(respondent, book.display, book.path, book.saved_at)
+    check = _Checker(respondent, book.display, response.findings)
+    for cell in form.cells:
+        raw = book.values.get(cell.name)
+        if raw is None:
+            check.add(
+                "missing-name", "error",
+                f"Feltet '{cell.label}' (navn {cell.name}) findes ikke i regnearket; arket eller "
+                "cellen kan være slettet eller omdøbt. Brug den udsendte skabelon uden at slette "
+                "ark, rækker eller kolonner.", field_id=cell.name, sheet=cell.sheet,
+            )  # fmt: skip
+            continue
+        value = coerce(cell.field, raw, cell.label, check)
+        response.values[cell.name] = value
+        _check_required(cell, value, check)
+    for block, sheet in form.tables:
+        table = book.tables.get(block.id)
+        if table is None:
+            check.add(
+                "missing-table", "error",
+                f"Tabellen '{block.label}' findes ikke i regnearket. Brug den udsendte skabelon, "
+                "og slet ikke tabellen.", field_id=block.id, sheet=sheet,
+            )  # fmt: skip
+            continue
+        response.tables[block.id] = _table_rows(block, table, check)
+    _check_rules(form, response, check)
+    return response
+
+
+def _check_required(cell: InputCell, value: Value, check: _Checker) -> None:
+    if cell.field.required and value.status == EMPTY:
+        check.add(
+            "required-missing", "error",
+            f"'{cell.label}' skal udfyldes.", RawValue(None, value.sheet, value.cell), cell.name,
+        )  # fmt: skip
+
+
+def header_key(text: str) -> str:
+    """Table headers match when they differ only in case, spacing or a trailing '*'."""
+    return " ".join(str(text).replace("*", " ").lower().split())
+
+
+def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dict[str, Value]]:
+    positions = {header_key(h): i for i, h in enumerate(table.headers)}
+    columns: list[tuple[FieldSpec, int | None]] = []
+    for col in block.columns:
+        index = positions.get(header_key(col.label))
+        if index is None:
+            check.add(
+                "missing-column", "error",
+                f"Kolonnen '{col.label}' mangler i tabellen '{block.label}' (den kan være slettet "
+                "eller omdøbt). Giv kolonnen sin oprindelige overskrift igen.",
+                field_id=f"{block.id}.{col.id}", sheet=table.sheet,
+                cell=table.header_cells[0] if table.header_cells else "",
+            )  # fmt: skip
+        columns.append((col, index))
+    known = {header_key(c.label) for c in block.columns}
+    for i, header in enumerate(table.headers):
+        if header_key(header) not in known:
+            check.add(
+                "missing-column", "warning",
+                f"Tabellen '{block.label}' har en ekstra kolonne '{shown_value(header)}', som ikke "
+                "indgår i opgørelsen. Skriv oplysningerne i kolonnen Bemærkning i stedet.",
+                field_id=block.id, sheet=table.sheet, cell=table.header_cells[i],
+            )  # fmt: skip
+    if table.below:
+        first = next(v for v in table.below[0] if v.value is not None)
+        check.add(
+            "outside-table", "warning",
+            f"Der står oplysninger under tabellen '{block.label}' (fra celle {first.cell}). De er "
+            "læst med, men flyt dem op i tabellen, så de kommer med næste gang.", first,
+            block.id,
+        )  # fmt: skip
+    rows = []
+    for raw_row in [*table.rows, *table.below]:
+        if all(v.value is None or str(v.value).strip() == "" for v in raw_row):
+            continue
+        row: dict[str, Value] = {}
+        for col, index in columns:
+            if index is None:
+                continue
+            raw = raw_row[index]
+            label = f"{block.label}, {col.label}, række {raw.cell.lstrip('ABCDEFGHIJKLMNOPQRSTUVWXYZ')}"
+            value = coerce(col, raw, label, check)
+            row[col.id] = value
+            if col.required and value.status == EMPTY:
+                check.add(
+                    "required-missing", "error",
+                    f"'{label}' skal udfyldes, når rækken er i brug.", raw, f"{block.id}.{col.id}",
+                )  # fmt: skip
+        rows.append(row)
+    return rows
+
+
+def rule_context(form: Form, values: dict[str, Value],
+                 tables: dict[str, list[dict[str, Value]]]) -> dict[str, Any]:  # fmt: skip
+    """What a rule expression sees: fields by id, grids as row -> column -> number, tables as
+    lists of rows, and the round's years."""
+    context: dict[str, Any] = {}
+    for cell in form.cells:
+        value = values.get(cell.name)
+        known = value.known if value else None
+        if cell.role == "grid":
+            context.setdefault(cell.block, {}).setdefault(cell.row_key, {})[cell.column_key] = known
+        elif cell.role == "field":
+            context[cell.name] = known
+    for block, _sheet in form.tables:
+        context[block.id] = [
+            {k: v.known for k, v in row.items()} for row in tables.get(block.id, [])
+        ]
+    cfg = form.config
+    context["years"] = [str(y) for y in cfg.years]
+    context["last_year"] = str(cfg.last_year) if cfg.last_year else None
+    return context
+
+
+def _check_rules(form: Form, response: Response, check: _Checker) -> None:
+    context = rule_context(form, response.values, response.tables)
+    for rule in form.spec.rules:
+        try:
+            broken = bool(evaluate(rule.when, context))
+            message = render_message(rule.message, context) if broken else ""
+        except Exception as exc:  # a rule that cannot be computed must not stop the build
+            check.add(
+                "rule", "info",
+                f"Reglen '{rule.id}' kunne ikke beregnes for dette svar ({shown_value(exc)}).",
+            )
+            continue
+        if broken:
+            sheet, cell = _rule_place(form, response, rule.cell)
+            check.add("rule", rule.severity, message, field_id=rule.id, sheet=sheet, cell=cell)
+
+
+def _rule_place(form: Form, response: Response, target: str | None) -> tuple[str, str]:
+    if not target:
+        return "", ""
+    table_id, _, column = target.partition(".")
+    for block, sheet in form.tables:
+        if block.id == table_id:
+            rows = response.tables.get(table_id, [])
+            cells = [row[column].cell for row in rows if column in row]
+            if cells:
+                return sheet, f"{cells[0]}:{cells[-1]}" if len(cells) > 1 else cells[0]
+            return sheet, ""
+    value = response.values.get(target)
+    return (value.sheet, value.cell) if value else ("", "")
