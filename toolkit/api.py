@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from .danish import format_date
 from .files import atomic_dir
 from .findings import Finding
 from .form import Form, build_form
@@ -85,11 +86,32 @@ def _ordered(findings: list[Finding], form: Form) -> list[Finding]:
     )
 
 
-def check_round(name: str) -> Checked:
+def _no_answer(rnd: Round, intake: Intake, today: dt.date) -> list[Finding]:
+    """A missing answer is a note before the deadline and a warning after it."""
+    deadline = rnd.config.deadline
+    late = deadline is not None and today > deadline
+    found = []
+    for respondent in rnd.config.respondents:
+        if respondent.code in intake.responses:
+            continue
+        when = f"Fristen var {format_date(deadline)}. " if late and deadline else ""
+        found.append(
+            Finding(
+                "no-answer", "warning" if late else "info",
+                f"Der er ikke modtaget et gyldigt svar fra {respondent.name}. {when}"
+                "Send en påmindelse, eller læg svaret i rundens mappe.",
+                respondent.code, respondent.name,
+            )  # fmt: skip
+        )
+    return found
+
+
+def check_round(name: str, today: dt.date | None = None) -> Checked:
     """Read and validate every file in the round folder."""
     rnd, form = open_round(name)
     intake = collect(rnd, form)
-    return Checked(rnd, form, intake, _ordered(intake.all_findings(), form))
+    found = intake.all_findings() + _no_answer(rnd, intake, today or dt.date.today())
+    return Checked(rnd, form, intake, _ordered(found, form))
 
 
 def round_status(checked: Checked, today: dt.date | None = None) -> list[StatusLine]:
@@ -131,7 +153,7 @@ class Built:
 
 def build_round(name: str, today: dt.date | None = None) -> Built:
     """Validate, merge and render everything into outputs/<round>/resultat/, whole or not at all."""
-    checked = check_round(name)
+    checked = check_round(name, today)
     form, rnd = checked.form, checked.round
     merged = merge(form, checked.intake)
     findings = checked.findings

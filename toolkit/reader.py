@@ -33,11 +33,17 @@ _NAME_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)$
 
 @dataclass(frozen=True)
 class RawValue:
-    """A value as found, with its place. Empty cells have value None."""
+    """A value as found, with its place. Empty cells have value None.
+
+    `formula` holds the formula text when the cell has one (its cached value is `value`);
+    `error` holds an Excel error value such as '#DIV/0!', which calamine reads as empty.
+    """
 
     value: Any
     sheet: str
     cell: str
+    formula: str | None = None
+    error: str | None = None
 
 
 @dataclass
@@ -131,13 +137,51 @@ def _saved_at(archive: zipfile.ZipFile) -> dt.datetime | None:
         return None
 
 
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+Special = dict[tuple[str, str], tuple[str | None, str | None]]
+
+
+def _special_cells(archive: zipfile.ZipFile) -> Special:
+    """Cells with a formula or an error value, by (sheet name, cell): calamine hides both."""
+    workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
+    rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    found: Special = {}
+    for sheet in workbook.iterfind("m:sheets/m:sheet", NS):
+        target = targets.get(sheet.get(_REL_NS), "")
+        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        if part not in archive.namelist():
+            continue
+        name = sheet.get("name", "")
+        with archive.open(part) as fh:
+            for _, node in SafeET.iterparse(fh):
+                if node.tag != f"{{{NS['m']}}}c":
+                    continue
+                formula = node.find("m:f", NS)
+                is_error = node.get("t") == "e"
+                if formula is not None or is_error:
+                    value = node.find("m:v", NS)
+                    found[(name, node.get("r", ""))] = (
+                        (formula.text or "") if formula is not None else None,
+                        (value.text if value is not None else "#VÆRDI") if is_error else None,
+                    )
+                node.clear()
+    return found
+
+
 class _Sheets:
     """Sheet values from calamine, loaded once per sheet, addressed by 0-based row and column."""
 
-    def __init__(self, wb: CalamineWorkbook):
+    def __init__(self, wb: CalamineWorkbook, special: Special | None = None):
         self.wb = wb
         self.names = set(wb.sheet_names)
+        self.special = special or {}
         self._cache: dict[str, tuple[tuple[int, int], list[list[Any]]]] = {}
+
+    def raw(self, sheet: str, row: int, col: int) -> RawValue:
+        cell = xl_rowcol_to_cell(row, col)
+        formula, error = self.special.get((sheet, cell), (None, None))
+        return RawValue(self.value(sheet, row, col), sheet, cell, formula, error)
 
     def grid(self, sheet: str) -> tuple[tuple[int, int], list[list[Any]]]:
         if sheet not in self._cache:
@@ -196,6 +240,7 @@ def read_workbook(path: Path, display: str | None = None) -> RawWorkbook:
                 return book
             names = _defined_names(archive)
             book.saved_at = _saved_at(archive)
+            special = _special_cells(archive)
         wb = CalamineWorkbook.from_path(str(path), load_tables=True)
     except (zipfile.BadZipFile, SafeET.ParseError, OSError, ValueError) as exc:
         return _refuse(
@@ -210,7 +255,7 @@ def read_workbook(path: Path, display: str | None = None) -> RawWorkbook:
             "Excel-projektmappe (.xlsx), og send den på ny.",
         )  # fmt: skip
     try:
-        _read_content(book, wb, names)
+        _read_content(book, wb, names, special)
     except Exception as exc:  # a broken part inside a valid zip: a finding, not a crash
         return _refuse(
             book, "unreadable-file",
@@ -222,8 +267,10 @@ def read_workbook(path: Path, display: str | None = None) -> RawWorkbook:
     return book
 
 
-def _read_content(book: RawWorkbook, wb: CalamineWorkbook, names: dict[str, str]) -> None:
-    sheets = _Sheets(wb)
+def _read_content(
+    book: RawWorkbook, wb: CalamineWorkbook, names: dict[str, str], special: Special
+) -> None:
+    sheets = _Sheets(wb, special)
     if META_SHEET in sheets.names:
         for row in wb.get_sheet_by_name(META_SHEET).to_python():
             if len(row) >= 2 and isinstance(row[0], str) and row[0]:
@@ -236,9 +283,8 @@ def _read_content(book: RawWorkbook, wb: CalamineWorkbook, names: dict[str, str]
         if not m or sheet not in sheets.names:
             book.broken_names[name] = ref
             continue
-        cell = f"{m.group(3)}{m.group(4)}"
-        row, col = xl_cell_to_rowcol(cell)
-        book.values[name] = RawValue(sheets.value(sheet, row, col), sheet, cell)
+        row, col = xl_cell_to_rowcol(f"{m.group(3)}{m.group(4)}")
+        book.values[name] = sheets.raw(sheet, row, col)
     for table_name in wb.table_names:
         table = wb.get_table_by_name(table_name)
         book.tables[table_name] = _read_table(table, sheets)
@@ -250,19 +296,11 @@ def _read_table(table: Any, sheets: _Sheets) -> RawTable:
     headers = [str(h) for h in table.columns]
     rows = []
     for r in range(r0, r1 + 1):
-        rows.append(
-            [
-                RawValue(sheets.value(sheet, r, c), sheet, xl_rowcol_to_cell(r, c))
-                for c in range(c0, c1 + 1)
-            ]
-        )
+        rows.append([sheets.raw(sheet, r, c) for c in range(c0, c1 + 1)])
     below = []
     for r in range(r1 + 1, sheets.last_row(sheet) + 1):
-        row = [
-            RawValue(sheets.value(sheet, r, c), sheet, xl_rowcol_to_cell(r, c))
-            for c in range(c0, c1 + 1)
-        ]
-        if any(v.value is not None for v in row):
+        row = [sheets.raw(sheet, r, c) for c in range(c0, c1 + 1)]
+        if any(v.value is not None or v.error for v in row):
             below.append(row)
     header_cells = [xl_rowcol_to_cell(r0 - 1, c) for c in range(c0, c1 + 1)]
     return RawTable(table.name, sheet, headers, rows, below, header_cells)

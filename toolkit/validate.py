@@ -148,11 +148,26 @@ def _what_to_write(f: FieldSpec) -> str:
 
 def coerce(f: FieldSpec, raw: RawValue, label: str, check: _Checker) -> Value:
     """Type one raw value by its field; every refusal or assumption becomes a finding."""
+    if raw.error:
+        check.add(
+            "error-value", "error",
+            f"'{label}' indeholder Excels fejlværdi {raw.error}"
+            + (f" fra formlen ={shown_value(raw.formula)}" if raw.formula else "")
+            + ". Skriv selve værdien i cellen i stedet for en formel.", raw, f.id,
+        )  # fmt: skip
+        return Value(None, INVALID, raw.error, raw.sheet, raw.cell)
     v = raw.value
     if isinstance(v, str):
         v = v.strip()
         if v == "":
             v = None
+    if raw.formula is not None:
+        check.add(
+            "formula", "info" if v is not None else "warning",
+            f"'{label}' er beregnet med formlen ={shown_value(raw.formula)}; "
+            + ("den beregnede værdi er brugt." if v is not None else
+               "formlen har ingen gemt værdi. Skriv værdien i cellen."), raw, f.id,
+        )  # fmt: skip
     if v is None:
         return Value(None, EMPTY, raw.value, raw.sheet, raw.cell)
 
@@ -165,6 +180,11 @@ def coerce(f: FieldSpec, raw: RawValue, label: str, check: _Checker) -> Value:
 
     if f.is_number:
         if f.cannot_answer and isinstance(v, str) and v.lower() == f.cannot_answer.lower():
+            check.add(
+                "cannot-answer", "info",
+                f"'{label}': svaret er '{f.cannot_answer}'; tallet indgår ikke i totalerne.",
+                raw, f.id,
+            )  # fmt: skip
             return Value(None, CANNOT, raw.value, raw.sheet, raw.cell)
         if isinstance(v, bool) or isinstance(v, dt.date | dt.datetime | dt.time):
             return bad(
@@ -357,7 +377,7 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
         )  # fmt: skip
     rows = []
     for raw_row in [*table.rows, *table.below]:
-        if all(v.value is None or str(v.value).strip() == "" for v in raw_row):
+        if all((v.value is None or str(v.value).strip() == "") and not v.error for v in raw_row):
             continue
         row: dict[str, Value] = {}
         for col, index in columns:

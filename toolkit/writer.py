@@ -161,6 +161,7 @@ class WorkbookWriter:
             ws.set_column(0, 0, 42)
             ws.set_column(1, 1, 50)
             ws.write(0, 0, sheet.title, self.styles.title)
+            ws.set_row(0, 26)
             row = 1
             if sheet.intro:
                 ws.merge_range(1, 0, 1, 5, sheet.intro, self.styles.text)
@@ -177,9 +178,20 @@ class WorkbookWriter:
                 elif isinstance(block, QuestionsBlock):
                     row = self._questions(ws, sheet.name, block, row)
                 row += 1
+            self._print_setup(ws, landscape=any(isinstance(b, TableBlock) for b in sheet.blocks))
             ws.protect("", {"format_columns": True, "format_rows": True, "insert_rows": True})
         self._metadata()
         self.wb.close()
+
+    def _print_setup(self, ws: Worksheet, landscape: bool) -> None:
+        """A4, one page wide, with the respondent and page number on every printed page."""
+        ws.set_paper(9)
+        if landscape:
+            ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+        name = self.respondent.name.replace("&", "&&")
+        ws.set_footer(f"&L{name}&RSide &P af &N")
 
     # --- sheets -------------------------------------------------------------------------------
 
@@ -191,6 +203,7 @@ class WorkbookWriter:
         ws.set_column(0, 0, 24)
         ws.set_column(1, 1, 90)
         ws.write(0, 0, info.get("title", self.form.spec.name), s.title)
+        ws.set_row(0, 26)
         rows: list[tuple[str, str]] = [
             ("Undersøgelse", cfg.title),
             ("Besvares af", self.respondent.name),
@@ -232,6 +245,7 @@ class WorkbookWriter:
         contact = ", ".join(v for v in (sec.get("name"), sec.get("email"), sec.get("phone")) if v)
         ws.write(row + 1, 0, "Kontakt", s.label)
         ws.write(row + 1, 1, contact or "Sekretariatet", s.text)
+        self._print_setup(ws, landscape=False)
         ws.protect("", {"format_columns": True, "format_rows": True})
         ws.activate()
 
