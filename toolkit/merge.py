@@ -32,10 +32,15 @@ class Merged:
         if long.empty:
             return pd.DataFrame()
         index = ["respondent_kode", "respondent", "raekke"]
-        wide = long.pivot_table(
-            index=index, columns="kolonne", values="vaerdi", aggfunc="first", dropna=False
+        wide = long.set_index([*index, "kolonne"])["vaerdi"].unstack("kolonne").reset_index()
+        wide.columns.name = None
+        # Keep the respondents' order from the round and the rows' numeric order.
+        order = {code: i for i, code in enumerate(dict.fromkeys(long["respondent_kode"]))}
+        wide["_order"] = wide["respondent_kode"].map(order)
+        wide["_row"] = wide["raekke"].astype(int)
+        return wide.sort_values(["_order", "_row"]).drop(columns=["_order", "_row"]).reset_index(
+            drop=True
         )
-        return wide.reset_index()
 
 
 def _record(dataset: str, code: str, name: str, row: str, column: str, label: str,
