@@ -341,8 +341,145 @@ def jinja_environment() -> jinja2.Environment:
 
 
 def render_report(template: Path, context: dict[str, Any], target: Path) -> Path:
-    """Render the kind's Word template. Respondent text is data, never template code."""
+    """Render the kind's Word template. Respondent text is data, never template code.
+
+    Afterwards the table of contents gets the document's headings as its cached result (so it
+    is not empty in LibreOffice or a PDF made without a field update), and Word is told to
+    refresh all fields (TOC page numbers, PAGE, NUMPAGES) when it opens the file.
+    """
     doc = DocxTemplate(str(template))
     doc.render(context, jinja_environment(), autoescape=True)
+    _fill_toc(doc.docx)
+    _update_fields_on_open(doc.docx)
     doc.save(str(target))
     return target
+
+
+def _update_fields_on_open(document: Any) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    settings = document.settings.element
+    for old in settings.findall(qn("w:updateFields")):
+        settings.remove(old)
+    flag = OxmlElement("w:updateFields")
+    flag.set(qn("w:val"), "true")
+    settings.insert_element_before(flag, *_SETTINGS_AFTER_UPDATE_FIELDS)
+
+
+# Elements that follow w:updateFields in CT_Settings (Word wants schema order).
+_SETTINGS_AFTER_UPDATE_FIELDS = (
+    "w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars", "w:rsids",
+    "m:mathPr", "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping",
+    "w:doNotIncludeSubdocsInStats", "w:doNotAutoCompressPictures", "w:forceUpgrade",
+    "w:captions", "w:readModeInkLockDown", "w:smartTagType", "sl:schemaLibrary",
+    "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator",
+)  # fmt: skip
+
+
+def _style_ids(document: Any, names: dict[str, int]) -> dict[str, int]:
+    """Style id -> level for the styles named (case-insensitively) in `names`."""
+    found = {}
+    for style in document.styles:
+        if style.name and style.name.lower() in names:
+            found[style.style_id] = names[style.name.lower()]
+    return found
+
+
+def _fill_toc(document: Any) -> None:
+    """Replace the cached result of the first TOC field by the Heading 1/2 paragraphs."""
+    from xml.sax.saxutils import escape as xml_escape
+
+    from docx.oxml import OxmlElement, parse_xml
+    from docx.oxml.ns import nsdecls, qn
+
+    body = document.element.body
+    instr = next(
+        (i for i in body.iter(qn("w:instrText")) if (i.text or "").strip().startswith("TOC")),
+        None,
+    )
+    if instr is None:
+        return
+    # The field's own separate and end marks: skip those of fields nested in its result.
+    depth, level, sep, end = 0, None, None, None
+    for el in body.iter(qn("w:fldChar"), qn("w:instrText")):
+        kind = el.get(qn("w:fldCharType"))
+        if el is instr:
+            level = depth
+        elif kind == "begin":
+            depth += 1
+        elif kind == "separate" and depth == level:
+            sep = el
+        elif kind == "end":
+            if depth == level:
+                end = el
+                break
+            depth -= 1
+    if sep is None or end is None:
+        return
+    sep_run, end_run = sep.getparent(), end.getparent()
+    first, last = sep_run.getparent(), end_run.getparent()
+    if first.tag != qn("w:p") or last.tag != qn("w:p") or first.getparent() is not last.getparent():
+        return
+
+    headings = _style_ids(document, {"heading 1": 1, "heading 2": 2})
+    toc_styles = {v: k for k, v in _style_ids(document, {"toc 1": 1, "toc 2": 2}).items()}
+    ids = [int(b.get(qn("w:id"))) for b in body.iter(qn("w:bookmarkStart"))
+           if (b.get(qn("w:id")) or "").isdigit()]  # fmt: skip
+    next_id = max(ids, default=0) + 1
+    entries = []
+    for p in body.iter(qn("w:p")):
+        style = p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+        lvl = headings.get(style.get(qn("w:val"))) if style is not None else None
+        text = "".join(t.text or "" for t in p.iter(qn("w:t"))).strip()
+        if not (lvl and text):
+            continue
+        # A hidden _Toc bookmark on the heading, the target of the entry's link.
+        name, bid = f"_Toc{next_id:09d}", str(next_id)
+        next_id += 1
+        start = parse_xml(f'<w:bookmarkStart {nsdecls("w")} w:id="{bid}" w:name="{name}"/>')
+        p_pr = p.find(qn("w:pPr"))
+        if p_pr is not None:
+            p_pr.addnext(start)
+        else:
+            p.insert(0, start)
+        p.append(parse_xml(f'<w:bookmarkEnd {nsdecls("w")} w:id="{bid}"/>'))
+        entries.append((lvl, text, name))
+    if not entries:
+        return
+
+    # Drop the old result: after the separate mark, between the paragraphs, before the end mark.
+    if first is last:
+        for el in list(sep_run.itersiblings()):
+            if el is end_run:
+                break
+            first.remove(el)
+    else:
+        for el in list(sep_run.itersiblings()):
+            first.remove(el)
+        for el in list(first.itersiblings()):
+            if el is last:
+                break
+            el.getparent().remove(el)
+        for el in list(end_run.itersiblings(preceding=True)):
+            if el.tag != qn("w:pPr"):
+                last.remove(el)
+    end_run.getparent().remove(end_run)
+    if last is not first and last.find(qn("w:r")) is None:
+        last.getparent().remove(last)
+
+    paragraphs, anchor = [first], first
+    for _ in entries[1:]:
+        p = OxmlElement("w:p")
+        anchor.addnext(p)
+        paragraphs.append(p)
+        anchor = p
+    for p, (lvl, text, name) in zip(paragraphs, entries, strict=True):
+        p.get_or_add_pPr().get_or_add_pStyle().val = toc_styles.get(lvl, f"TOC{lvl}")
+        # Text only: LibreOffice shows no fields (PAGEREF) inside a TOC result, and Word
+        # rebuilds the entries with page numbers when it updates the fields on opening.
+        p.append(parse_xml(
+            f'<w:hyperlink {nsdecls("w")} w:anchor="{name}" w:history="1"><w:r>'
+            f'<w:t xml:space="preserve">{xml_escape(text)}</w:t></w:r></w:hyperlink>'
+        ))  # fmt: skip
+    paragraphs[-1].append(end_run)
