@@ -97,10 +97,12 @@ def _no_answer(rnd: Round, intake: Intake, today: dt.date) -> list[Finding]:
         when = f"Fristen var {format_date(deadline)}. " if late and deadline else ""
         found.append(
             Finding(
-                "no-answer", "warning" if late else "info",
+                "no-answer",
+                "warning" if late else "info",
                 f"Der er ikke modtaget et gyldigt svar fra {respondent.name}. {when}"
                 "Send en påmindelse, eller læg svaret i rundens mappe.",
-                respondent.code, respondent.name,
+                respondent.code,
+                respondent.name,
             )  # fmt: skip
         )
     return found
@@ -135,8 +137,14 @@ def round_status(checked: Checked, today: dt.date | None = None) -> list[StatusL
         warnings = sum(1 for f in response.findings if f.severity == "warning")
         lines.append(
             StatusLine(
-                respondent.code, respondent.name, "fejl" if errors else "modtaget",
-                response.file, superseded, errors, warnings, days,
+                respondent.code,
+                respondent.name,
+                "fejl" if errors else "modtaget",
+                response.file,
+                superseded,
+                errors,
+                warnings,
+                days,
             )  # fmt: skip
         )
     return lines

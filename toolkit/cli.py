@@ -59,7 +59,9 @@ def new(
         try:
             when = dt.date.fromisoformat(deadline)
         except ValueError:
-            raise SpecError(f"--deadline '{deadline}' er ikke en dato; skriv fx 2026-03-15") from None
+            raise SpecError(
+                f"--deadline '{deadline}' er ikke en dato; skriv fx 2026-03-15"
+            ) from None
     folder = api.new_round(round, kind, when)
     console.print(f"Oprettet: {folder / 'round.yaml'}")
     console.print("Ret titel, år, delgrupper, spørgsmål og frist, og kør derefter:")
@@ -111,7 +113,9 @@ def validate(
     """
     checked = api.check_round(round)
     if as_json:
-        typer.echo(json.dumps([f.as_dict() for f in checked.findings], ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps([f.as_dict() for f in checked.findings], ensure_ascii=False, indent=2)
+        )
     else:
         _print_findings(checked.findings)
         console.print(f"\n{_summary_line(checked.findings)}")
@@ -136,7 +140,7 @@ def status(round: RoundArg) -> None:
     lines = api.round_status(checked)
     table = Table(title=f"Status for {checked.round.config.title}", title_justify="left")
     for column in ("Kode", "Respondent", "Tilstand", "Fil der tæller", "Fund", "Frist"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # never cut a file name short with '…'
     colours = {"modtaget": "green", "fejl": "red", "mangler": "yellow"}
     for line in lines:
         file_text = line.file

@@ -74,7 +74,9 @@ def parse_number_text(text: str, whole: bool) -> ParsedText:
     if _PLAIN.match(raw):
         return ParsedText(float(raw), note="tallet var gemt som tekst")
     if _SPACE_THOUSANDS.match(raw):
-        return ParsedText(float(raw.replace(" ", "")), note="tallet var gemt som tekst med mellemrum")
+        return ParsedText(
+            float(raw.replace(" ", "")), note="tallet var gemt som tekst med mellemrum"
+        )
     if _DANISH_THOUSANDS.match(raw):
         return ParsedText(
             float(raw.replace(".", "")), note="tallet var gemt som tekst med tusindtalspunktum"

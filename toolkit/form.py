@@ -119,17 +119,28 @@ def build_form(spec: Spec, config: RoundConfig) -> Form:
                     for col in columns:
                         cells.append(
                             InputCell(
-                                f"{block.id}_{row.key}_{col.key}", block.id, block.cell,
-                                sheet.name, f"{block.label}, {row.label}, {col.label}",
-                                row.key, col.key, "grid",
+                                f"{block.id}_{row.key}_{col.key}",
+                                block.id,
+                                block.cell,
+                                sheet.name,
+                                f"{block.label}, {row.label}, {col.label}",
+                                row.key,
+                                col.key,
+                                "grid",
                             )  # fmt: skip
                         )
                     if block.note:
                         note = FieldSpec(f"{block.id}_note", block.note, "longtext")
                         cells.append(
                             InputCell(
-                                f"{block.id}_{row.key}_note", block.id, note, sheet.name,
-                                f"{block.note}, {row.label}", row.key, None, "note",
+                                f"{block.id}_{row.key}_note",
+                                block.id,
+                                note,
+                                sheet.name,
+                                f"{block.note}, {row.label}",
+                                row.key,
+                                None,
+                                "note",
                             )  # fmt: skip
                         )
             elif isinstance(block, TableBlock):
@@ -144,8 +155,14 @@ def build_form(spec: Spec, config: RoundConfig) -> Form:
                         questions.append(Question(name, theme.title, t, q, text))
                         cells.append(
                             InputCell(
-                                name, block.id, field, sheet.name,
-                                f"{theme.title}, spørgsmål {q}", str(t), str(q), "question",
+                                name,
+                                block.id,
+                                field,
+                                sheet.name,
+                                f"{theme.title}, spørgsmål {q}",
+                                str(t),
+                                str(q),
+                                "question",
                             )  # fmt: skip
                         )
     return Form(spec, config, tuple(cells), tuple(grids), tuple(tables), tuple(questions))

@@ -81,9 +81,11 @@ def collect(rnd: Round, form: Form) -> Intake:
         if path.suffix.lower() not in SPREADSHEET_SUFFIXES and not path.name.startswith("~$"):
             intake.findings.append(
                 Finding(
-                    "not-xlsx", "warning",
+                    "not-xlsx",
+                    "warning",
                     "Filen er ikke et regneark og er sprunget over. Flyt den ud af rundens mappe, "
-                    "hvis den ikke hører til.", file=display,
+                    "hvis den ikke hører til.",
+                    file=display,
                 )  # fmt: skip
             )
             continue
@@ -125,10 +127,13 @@ def collect(rnd: Round, form: Form) -> Intake:
             )
             response.findings.append(
                 Finding(
-                    "superseded", "warning" if tie and not same else "info",
+                    "superseded",
+                    "warning" if tie and not same else "info",
                     f"{reason} '{winner_record.display}', som tæller. Denne fil "
                     f"('{record.display}') indgår ikke.",
-                    respondent.code, respondent.name, record.display,
+                    respondent.code,
+                    respondent.name,
+                    record.display,
                 )  # fmt: skip
             )
         intake.responses[code] = response

@@ -38,8 +38,10 @@ class Merged:
         order = {code: i for i, code in enumerate(dict.fromkeys(long["respondent_kode"]))}
         wide["_order"] = wide["respondent_kode"].map(order)
         wide["_row"] = wide["raekke"].astype(int)
-        return wide.sort_values(["_order", "_row"]).drop(columns=["_order", "_row"]).reset_index(
-            drop=True
+        return (
+            wide.sort_values(["_order", "_row"])
+            .drop(columns=["_order", "_row"])
+            .reset_index(drop=True)
         )
 
 
@@ -57,11 +59,20 @@ def _record(dataset: str, code: str, name: str, row: str, column: str, label: st
         "felt": label,
         "vaerdi": shown if value.status == OK else None,
         "status": STATUS_DA[value.status],
-        "indtastet": None if value.raw is None else str(value.raw),
+        "indtastet": _typed_text(value.raw),
         "fil": "",
         "ark": value.sheet,
         "celle": value.cell,
     }
+
+
+def _typed_text(raw: Any) -> str | None:
+    """The cell as typed: Excel stores every number as a float, so 5 is read as 5.0."""
+    if raw is None:
+        return None
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw)
 
 
 COLUMNS = [
@@ -83,7 +94,9 @@ def merge(form: Form, intake: Intake) -> Merged:
             if value is None:
                 continue
             if cell.role == "field":
-                records.append(_record(FIELDS_DATASET, code, name, "", cell.name, cell.label, value))
+                records.append(
+                    _record(FIELDS_DATASET, code, name, "", cell.name, cell.label, value)
+                )
             elif cell.role in ("grid", "note"):
                 column = cell.column_key if cell.role == "grid" else "note"
                 records.append(
@@ -91,8 +104,15 @@ def merge(form: Form, intake: Intake) -> Merged:
                 )
             elif cell.role == "question":
                 records.append(
-                    _record(cell.block, code, name, cell.row_key or "", cell.column_key or "",
-                            cell.field.label, value)  # fmt: skip
+                    _record(
+                        cell.block,
+                        code,
+                        name,
+                        cell.row_key or "",
+                        cell.column_key or "",
+                        cell.field.label,
+                        value,
+                    )  # fmt: skip
                 )
         for block, _sheet in form.tables:
             labels = {c.id: c.label for c in block.columns}
@@ -127,10 +147,17 @@ def completeness(form: Form, intake: Intake) -> pd.DataFrame:
         if response is None:
             rows.append(
                 {
-                    "respondent_kode": respondent.code, "respondent": respondent.name,
-                    "tilstand": "mangler", "fil": "", "erstattede_filer": "",
-                    "fejl": 0, "advarsler": 0, "udfyldte_felter": 0, "felter": len(inputs),
-                    "andel_udfyldt": 0.0, "tabelraekker": 0,
+                    "respondent_kode": respondent.code,
+                    "respondent": respondent.name,
+                    "tilstand": "mangler",
+                    "fil": "",
+                    "erstattede_filer": "",
+                    "fejl": 0,
+                    "advarsler": 0,
+                    "udfyldte_felter": 0,
+                    "felter": len(inputs),
+                    "andel_udfyldt": 0.0,
+                    "tabelraekker": 0,
                 }  # fmt: skip
             )
             continue
@@ -142,10 +169,15 @@ def completeness(form: Form, intake: Intake) -> pd.DataFrame:
         warnings = sum(1 for f in response.findings if f.severity == "warning")
         rows.append(
             {
-                "respondent_kode": respondent.code, "respondent": respondent.name,
-                "tilstand": "fejl" if errors else "modtaget", "fil": response.file,
-                "erstattede_filer": ", ".join(superseded), "fejl": errors, "advarsler": warnings,
-                "udfyldte_felter": filled, "felter": len(inputs),
+                "respondent_kode": respondent.code,
+                "respondent": respondent.name,
+                "tilstand": "fejl" if errors else "modtaget",
+                "fil": response.file,
+                "erstattede_filer": ", ".join(superseded),
+                "fejl": errors,
+                "advarsler": warnings,
+                "udfyldte_felter": filled,
+                "felter": len(inputs),
                 "andel_udfyldt": round(filled / len(inputs), 3) if inputs else 1.0,
                 "tabelraekker": sum(len(rows) for rows in response.tables.values()),
             }  # fmt: skip

@@ -42,8 +42,12 @@ def inert_csv_text(value: Any) -> Any:
 def write_csv(frame: pd.DataFrame, target: Path) -> None:
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object:
-            safe[column] = safe[column].map(inert_csv_text)
+        # pandas 3 stores text as its own 'str' dtype, not object: both must be made inert.
+        # A plain object Series keeps whole numbers whole (map() would infer float, '5.0').
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column].dtype):
+            safe[column] = pd.Series(
+                [inert_csv_text(v) for v in safe[column]], index=safe.index, dtype=object
+            )
     safe.to_csv(target, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 

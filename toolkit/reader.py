@@ -81,11 +81,16 @@ def _refuse(book: RawWorkbook, code: str, message: str, severity: str = "error")
 
 def _sniff(path: Path) -> str:
     with path.open("rb") as fh:
-        head = fh.read(8)
+        head = fh.read(4096)
     if head.startswith(b"PK"):
         return "zip"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "ole"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "text"  # UTF-16, as Excel's 'Unicode text' export
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    if b"\x00" not in head and control <= len(head) // 100:
+        return "text"  # CSV, HTML or other text saved with an .xlsx name
     return "other"
 
 
@@ -104,9 +109,9 @@ def _check_zip(book: RawWorkbook, archive: zipfile.ZipFile) -> bool:
     names = set(archive.namelist())
     if "EncryptedPackage" in names:
         return False
-    if "xl/workbook.xml" not in names:
+    if "xl/workbook.xml" not in names:  # e.g. an .ods or a .docx: another file type
         _refuse(
-            book, "unreadable-file",
+            book, "not-xlsx",
             "Filen er ikke et Excel-regneark (.xlsx). Åbn den udsendte skabelon, udfyld den, "
             "og gem som Excel-projektmappe (.xlsx).",
         )  # fmt: skip
@@ -228,6 +233,12 @@ def read_workbook(path: Path, display: str | None = None) -> RawWorkbook:
                 book, "not-xlsx",
                 "Filen er enten krypteret med adgangskode eller gemt i det gamle Excel-format "
                 "(.xls). Fjern adgangskoden, og gem som Excel-projektmappe (.xlsx).",
+            )  # fmt: skip
+        if kind == "other":
+            return _refuse(
+                book, "unreadable-file",
+                "Filen er beskadiget og kan ikke åbnes som regneark. Gem regnearket igen som "
+                "Excel-projektmappe (.xlsx), og send det på ny.",
             )  # fmt: skip
         if kind != "zip":
             return _refuse(

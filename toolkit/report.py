@@ -159,9 +159,11 @@ def _summary_context(form: Form, frames: dict[str, pd.DataFrame]) -> dict[str, A
                 for _, part in outer.groupby([casefolded[k] for k in inner_keys], sort=True):
                     item: dict[str, Any] = {k: part[k].iloc[0] for k in keys}
                     for c in summary.sum:
-                        total = pd.to_numeric(part[c], errors="coerce").sum()
-                        item[c] = _fmt(total)
-                        item[f"{c}_value"] = float(total)
+                        numbers = pd.to_numeric(part[c], errors="coerce")
+                        total = numbers.sum()
+                        # No valid number at all is unknown, not zero.
+                        item[c] = _fmt(total) if numbers.notna().any() else "–"
+                        item[f"{c}_value"] = float(total) if numbers.notna().any() else None
                     for c in summary.first:
                         known = part[c].dropna()
                         item[c] = _fmt(known.iloc[0]) if len(known) else ""
@@ -215,15 +217,22 @@ def _questions_context(form: Form, intake: Intake) -> tuple[list, list]:
             if value and value.status == OK:
                 paragraphs = [p.strip() for p in str(value.value).splitlines() if p.strip()]
                 answers.append(
-                    {"respondent": response.respondent.name, "text": value.value,
-                     "paragraphs": paragraphs}  # fmt: skip
+                    {
+                        "respondent": response.respondent.name,
+                        "text": value.value,
+                        "paragraphs": paragraphs,
+                    }  # fmt: skip
                 )
             else:
                 silent.append(response.respondent.name)
         questions.append(
             {
-                "theme": q.theme, "theme_number": q.theme_number, "number": q.number,
-                "text": q.text, "answers": answers, "no_answer": silent,
+                "theme": q.theme,
+                "theme_number": q.theme_number,
+                "number": q.number,
+                "text": q.text,
+                "answers": answers,
+                "no_answer": silent,
                 "no_answer_names": join_da(silent),
             }  # fmt: skip
         )
@@ -260,9 +269,13 @@ def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Fin
     for row in comp.to_dict("records"):
         respondents.append(
             {
-                "code": row["respondent_kode"], "name": row["respondent"],
-                "state": row["tilstand"], "state_da": STATE_DA[row["tilstand"]],
-                "file": row["fil"], "errors": row["fejl"], "warnings": row["advarsler"],
+                "code": row["respondent_kode"],
+                "name": row["respondent"],
+                "state": row["tilstand"],
+                "state_da": STATE_DA[row["tilstand"]],
+                "file": row["fil"],
+                "errors": row["fejl"],
+                "warnings": row["advarsler"],
                 "superseded": row["erstattede_filer"],
                 "share_filled": format_number(100 * row["andel_udfyldt"]) + " %",
             }  # fmt: skip

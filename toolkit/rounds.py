@@ -176,6 +176,20 @@ def parse_round_config(data: Any, source: str) -> RoundConfig:
     )
 
 
+class _DatesAsText(yaml.SafeLoader):
+    """YAML where an impossible date such as 'deadline: 2030-13-01' stays text, so that
+    parse_round_config fails naming the key instead of YAML raising a bare ValueError."""
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", _DatesAsText.construct_yaml_timestamp)
+
+
 def load_round(name_or_path: str) -> Round:
     """Load a round's config and its kind's spec, or raise SpecError with a clear message."""
     input_dir = resolve_round_dir(name_or_path)
@@ -186,7 +200,7 @@ def load_round(name_or_path: str) -> Round:
             f"Opret den med: toolkit new {name_or_path} --kind cu"
         )
     try:
-        data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        data = yaml.load(config_path.read_text(encoding="utf-8"), Loader=_DatesAsText)
     except yaml.YAMLError as exc:
         raise SpecError(f"{config_path}: er ikke gyldig YAML: {exc}") from None
     config = parse_round_config(data, str(config_path))

@@ -103,7 +103,9 @@ def identify(book: RawWorkbook, form: Form) -> tuple[Respondent | None, list[Fin
                 f"Regnearket er lavet med skabelonversion {version or '(ukendt)'}, men den "
                 f"aktuelle er {spec.version}. Svaret er læst, så langt det passer; brug den nye "
                 "skabelon næste gang.",
-                respondent.code, respondent.name, book.display,
+                respondent.code,
+                respondent.name,
+                book.display,
             )  # fmt: skip
         )
     return respondent, findings
@@ -124,9 +126,16 @@ class _Checker:
             field_id: str = "", sheet: str = "", cell: str = "") -> None:  # fmt: skip
         self.findings.append(
             Finding(
-                code, severity, message, self.respondent.code, self.respondent.name, self.file,
-                raw.sheet if raw else sheet, raw.cell if raw else cell,
-                shown_value(raw.value) if raw else "", field_id,
+                code,
+                severity,
+                message,
+                self.respondent.code,
+                self.respondent.name,
+                self.file,
+                raw.sheet if raw else sheet,
+                raw.cell if raw else cell,
+                shown_value(raw.value) if raw else "",
+                field_id,
             )  # fmt: skip
         )
 
@@ -186,7 +195,7 @@ def coerce(f: FieldSpec, raw: RawValue, label: str, check: _Checker) -> Value:
                 raw, f.id,
             )  # fmt: skip
             return Value(None, CANNOT, raw.value, raw.sheet, raw.cell)
-        if isinstance(v, bool) or isinstance(v, dt.date | dt.datetime | dt.time):
+        if isinstance(v, bool | dt.date | dt.datetime | dt.time):
             return bad(
                 "wrong-type",
                 f"'{label}' skal være et tal, men cellen indeholder en dato eller sand/falsk. "
@@ -384,7 +393,9 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
             if index is None:
                 continue
             raw = raw_row[index]
-            label = f"{block.label}, {col.label}, række {raw.cell.lstrip('ABCDEFGHIJKLMNOPQRSTUVWXYZ')}"
+            label = (
+                f"{block.label}, {col.label}, række {raw.cell.lstrip('ABCDEFGHIJKLMNOPQRSTUVWXYZ')}"
+            )
             value = coerce(col, raw, label, check)
             row[col.id] = value
             if col.required and value.status == EMPTY:
@@ -426,7 +437,8 @@ def _check_rules(form: Form, response: Response, check: _Checker) -> None:
             message = render_message(rule.message, context) if broken else ""
         except Exception as exc:  # a rule that cannot be computed must not stop the build
             check.add(
-                "rule", "info",
+                "rule",
+                "info",
                 f"Reglen '{rule.id}' kunne ikke beregnes for dette svar ({shown_value(exc)}).",
             )
             continue

@@ -32,7 +32,9 @@ class _Styles:
 
     def __init__(self, wb: Workbook):
         base = {"font_name": "Calibri", "font_size": 11, "valign": "top"}
-        self.title = wb.add_format({**base, "bold": True, "font_size": 16, "font_color": HEADER_FILL})
+        self.title = wb.add_format(
+            {**base, "bold": True, "font_size": 16, "font_color": HEADER_FILL}
+        )
         self.subtitle = wb.add_format({**base, "bold": True, "font_size": 12})
         self.text = wb.add_format({**base, "text_wrap": True})
         self.label = wb.add_format({**base, "text_wrap": True, "bold": True})
@@ -40,7 +42,9 @@ class _Styles:
             {**base, "bold": True, "font_color": "white", "bg_color": HEADER_FILL,
              "text_wrap": True, "border": 1}
         )  # fmt: skip
-        self.locked = wb.add_format({**base, "bg_color": LOCKED_FILL, "border": 1, "text_wrap": True})
+        self.locked = wb.add_format(
+            {**base, "bg_color": LOCKED_FILL, "border": 1, "text_wrap": True}
+        )
         self.legend_input = wb.add_format({**base, "bg_color": INPUT_FILL, "border": 1})
         self.legend_locked = wb.add_format({**base, "bg_color": LOCKED_FILL, "border": 1})
         self.link = wb.add_format({**base, "font_color": "blue", "underline": 1})
@@ -95,7 +99,9 @@ def input_message(field: FieldSpec) -> str:
     elif field.type == "email":
         text = "Skriv en e-mailadresse, fx social@kommune.dk."
     else:
-        text = "Skriv tekst." if field.type == "text" else "Skriv fri tekst; Alt+Enter giver ny linje."
+        text = (
+            "Skriv tekst." if field.type == "text" else "Skriv fri tekst; Alt+Enter giver ny linje."
+        )
         if field.max_length < 32767:
             text += f" Højst {format_number(field.max_length)} tegn."
     if field.required:
