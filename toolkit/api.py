@@ -12,6 +12,7 @@ from .findings import Finding
 from .form import Form, build_form
 from .intake import FileRecord, Intake, collect
 from .merge import Merged, merge
+from .prefill import Prefill, load_prefill
 from .publish import (
     findings_frame,
     write_consolidated_workbook,
@@ -64,8 +65,10 @@ def open_round(name: str) -> tuple[Round, Form]:
     return rnd, build_form(rnd.spec, rnd.config)
 
 
-def make_templates(name: str, codes: list[str] | None = None) -> list[Path]:
-    """One blank workbook per respondent under outputs/<round>/skabeloner/."""
+def make_templates(name: str, codes: list[str] | None = None,
+                   prefill: Prefill | None = None) -> list[Path]:  # fmt: skip
+    """One workbook per respondent under outputs/<round>/skabeloner/, blank or with its tables
+    prefilled from the previous round (see `prefill_from`)."""
     rnd, form = open_round(name)
     target = rnd.output_dir / TEMPLATES_FOLDER
     written = []
@@ -73,8 +76,15 @@ def make_templates(name: str, codes: list[str] | None = None) -> list[Path]:
         if codes and respondent.code not in codes:
             continue
         path = target / blank_file_name(respondent, rnd.config.id)
-        written.append(write_blank_workbook(form, respondent, path))
+        rows = prefill.for_respondent(respondent.code) if prefill else None
+        written.append(write_blank_workbook(form, respondent, path, rows))
     return written
+
+
+def prefill_from(name: str, previous: str) -> Prefill:
+    """Last round's rows for round `name`'s workbooks: the columns the spec's `prefill` maps."""
+    _rnd, form = open_round(name)
+    return load_prefill(form, previous)
 
 
 def _ordered(findings: list[Finding], form: Form) -> list[Finding]:

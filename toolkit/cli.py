@@ -70,12 +70,35 @@ def new(
 
 @app.command()
 @_usage_errors
-def templates(round: RoundArg) -> None:
-    """Lav ét tomt regneark pr. respondent under outputs/ROUND/skabeloner/."""
-    paths = api.make_templates(round)
+def templates(
+    round: RoundArg,
+    prefill_from: Annotated[
+        str | None,
+        typer.Option(
+            "--prefill-from",
+            metavar="FORRIGE",
+            help="Forudfyld tabellerne med svarene fra en tidligere runde af samme type "
+            "(fx sidste års tilbud, pladser og takster).",
+        ),
+    ] = None,
+) -> None:
+    """Lav ét regneark pr. respondent under outputs/ROUND/skabeloner/."""
+    prefill = api.prefill_from(round, prefill_from) if prefill_from else None
+    paths = api.make_templates(round, prefill=prefill)
     for path in paths:
         console.print(f"  {path}", highlight=False)
     console.print(f"[green]{len(paths)} skabeloner skrevet.[/]")
+    if prefill is not None:
+        n_rows = sum(len(rows) for t in prefill.rows.values() for rows in t.values())
+        console.print(
+            f"Forudfyldt fra runden '{prefill.source}': {n_rows} rækker til "
+            f"{len(prefill.rows)} af {len(paths)} respondenter.",
+            highlight=False,
+        )
+        without = api.open_round(round)[0].config.respondents
+        names = [r.name for r in without if r.code not in prefill.rows]
+        if names:
+            console.print(f"Intet at forudfylde for: {', '.join(names)}.", highlight=False)
 
 
 def _print_findings(findings: list[Finding]) -> None:

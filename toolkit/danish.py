@@ -29,6 +29,13 @@ def format_amount(value: float | None) -> str:
     return f"{format_number(round(value))} kr."
 
 
+def format_percent(share: float | None, decimals: int = 0) -> str:
+    """A share as a Danish percentage: 0.05 -> '5 %', 0.1066 -> '10,7 %' (decimals=1)."""
+    if share is None:
+        return ""
+    return f"{format_number(share * 100, decimals)} %"
+
+
 def format_date(value: dt.date | dt.datetime | None, style: str = "long") -> str:
     """'20. januar 2023' (long) or '20.01.2023' (short)."""
     if value is None:

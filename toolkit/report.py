@@ -13,11 +13,13 @@ import jinja2
 import pandas as pd
 from docxtpl import DocxTemplate
 
-from .danish import format_amount, format_date, format_number
+from .danish import format_date, format_number, format_percent
 from .findings import SEVERITY_DA, Finding
 from .form import Form
 from .intake import Intake
 from .merge import Merged
+from .rules import FILTERS, rule_environment
+from .spec import ComputedSpec
 from .validate import CANNOT, INVALID, OK
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -131,76 +133,160 @@ def _grid_context(form: Form, intake: Intake) -> dict[str, Any]:
 
 
 def _table_frames(form: Form, merged: Merged) -> dict[str, pd.DataFrame]:
+    """One wide frame per table, with the report's computed columns added."""
     frames = {}
+    params = dict(form.config.params)
     for block, _sheet in form.tables:
         wide = merged.wide(block.id)
         for col in block.columns:
             if col.id not in wide.columns:
                 wide[col.id] = None
+        wide = wide.astype(object).where(wide.notna(), None)
+        for computed in (c for c in form.spec.computed if c.table == block.id):
+            expression = rule_environment().compile_expression(computed.expression)
+            wide[computed.id] = [
+                _computed_value(expression, record, params) for record in wide.to_dict("records")
+            ]
         frames[block.id] = wide
     return frames
 
 
+def _computed_value(expression: Any, record: dict[str, Any], params: dict[str, Any]) -> Any:
+    """A computed column's value for one row; none where the row lacks what it needs."""
+    try:
+        value = expression(row=record, params=params)
+    except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
+        return None
+    if isinstance(value, jinja2.Undefined) or value is None:
+        return None
+    return value
+
+
+def _formatters(form: Form, table_id: str) -> dict[str, Any]:
+    """How each column of a table is shown: the computed columns by their spec format."""
+    formats: dict[str, Any] = {}
+    for computed in (c for c in form.spec.computed if c.table == table_id):
+
+        def show(value: Any, c: ComputedSpec = computed) -> str:
+            if not _number(value):
+                return _fmt(value)
+            if c.format == "percent":
+                text, shown = format_percent(value, c.decimals), value * 100
+            else:
+                text, shown = format_number(value, c.decimals), value
+                text += " kr." if c.format == "kr" else ""
+            return f"+{text}" if c.signed and round(shown, c.decimals) > 0 else text
+
+        formats[computed.id] = show
+    return formats
+
+
+def _show(formats: dict[str, Any], column: str, value: Any) -> str:
+    return formats[column](value) if column in formats else _fmt(value)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or value == ""
+
+
+def _sort_rank(form: Form, table_id: str, column: str) -> Any:
+    """Sort a choice column in the order of its choices, anything else alphabetically."""
+    block = next(b for b, _sheet in form.tables if b.id == table_id)
+    spec = next((c for c in block.columns if c.id == column), None)
+    order = {c.casefold(): i for i, c in enumerate(spec.choices)} if spec else {}
+    return lambda text: (order.get(text, len(order)), text)
+
+
+def _ranker(ranks: dict[str, Any]) -> Any:
+    def rank(record: dict[str, Any], columns: list[str]) -> tuple:
+        return tuple(ranks[k](record[k].casefold()) for k in columns)
+
+    return rank
+
+
 def _summary_context(form: Form, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
     summaries = {}
+    params = dict(form.config.params)
     for summary in form.spec.summaries:
-        frame = frames[summary.table].copy()
+        formats = _formatters(form, summary.table)
+        records = frames[summary.table].to_dict("records")
+        if summary.where:
+            where = rule_environment().compile_expression(summary.where)
+            records = [r for r in records if _computed_value(where, r, params)]
+        keys = list(summary.group_by)
+        inner_keys = keys[1:] or keys
+        for record in records:
+            for key in keys:
+                value = record.get(key)
+                record[key] = "(ikke angivet)" if _blank(value) else str(_fmt(value)).strip()
+        rank = _ranker({k: _sort_rank(form, summary.table, k) for k in keys})
+
+        outer: dict[tuple, list[dict[str, Any]]] = {}
+        for record in sorted(records, key=lambda r: rank(r, keys)):
+            outer.setdefault(rank(record, keys[:1]), []).append(record)
         groups: list[dict[str, Any]] = []
         totals = {c: 0.0 for c in summary.sum}
-        if not frame.empty:
-            keys = list(summary.group_by)
-            for key in keys:
-                frame[key] = frame[key].fillna("(ikke angivet)").astype(str).str.strip()
-            frame["_group"] = frame[keys[0]].str.casefold()
-            for _, outer in frame.groupby("_group", sort=True):
-                items = []
-                inner_keys = keys[1:] or keys
-                casefolded = outer[inner_keys].apply(lambda s: s.str.casefold())
-                for _, part in outer.groupby([casefolded[k] for k in inner_keys], sort=True):
-                    item: dict[str, Any] = {k: part[k].iloc[0] for k in keys}
-                    for c in summary.sum:
-                        numbers = pd.to_numeric(part[c], errors="coerce")
-                        total = numbers.sum()
-                        # No valid number at all is unknown, not zero.
-                        item[c] = _fmt(total) if numbers.notna().any() else "–"
-                        item[f"{c}_value"] = float(total) if numbers.notna().any() else None
-                    for c in summary.first:
-                        known = part[c].dropna()
-                        item[c] = _fmt(known.iloc[0]) if len(known) else ""
-                    item["respondents"] = join_da(list(dict.fromkeys(part["respondent"])))
-                    item["n_respondents"] = part["respondent_kode"].nunique()
-                    items.append(item)
-                group_totals = {}
+        for rows in outer.values():
+            parts: dict[tuple, list[dict[str, Any]]] = {}
+            for record in rows:
+                parts.setdefault(rank(record, inner_keys), []).append(record)
+            items = []
+            for part in parts.values():
+                item: dict[str, Any] = {k: part[0][k] for k in keys}
                 for c in summary.sum:
-                    value = pd.to_numeric(outer[c], errors="coerce").sum()
-                    group_totals[c] = _fmt(value)
-                    totals[c] += float(value)
-                groups.append(
-                    {"key": outer[keys[0]].iloc[0], "items": items, "totals": group_totals}
-                )
+                    numbers = [r[c] for r in part if _number(r.get(c))]
+                    # No valid number at all is unknown, not zero.
+                    item[c] = _show(formats, c, _tidy_sum(numbers)) if numbers else "–"
+                    item[f"{c}_value"] = float(sum(numbers)) if numbers else None
+                for c in summary.first:
+                    known = [r[c] for r in part if not _blank(r.get(c))]
+                    item[c] = _show(formats, c, known[0]) if known else ""
+                    item[f"{c}_value"] = known[0] if known else None
+                item["respondents"] = join_da(list(dict.fromkeys(r["respondent"] for r in part)))
+                item["n_respondents"] = len({r["respondent_kode"] for r in part})
+                items.append(item)
+            group_totals = {}
+            for c in summary.sum:
+                value = _tidy_sum([r[c] for r in rows if _number(r.get(c))])
+                group_totals[c] = _show(formats, c, value)
+                totals[c] += float(value)
+            groups.append({"key": rows[0][keys[0]], "items": items, "totals": group_totals})
         summaries[summary.id] = {
             "groups": groups,
-            "totals": {c: _fmt(v) for c, v in totals.items()},
+            "totals": {c: _show(formats, c, _tidy_sum([v])) for c, v in totals.items()},
             "n_items": sum(len(g["items"]) for g in groups),
         }
     return summaries
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and not pd.isna(value)
+
+
+def _tidy_sum(numbers: list[float]) -> float:
+    total = sum(numbers)
+    return int(total) if float(total).is_integer() else total
 
 
 def _tables_context(form: Form, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
     tables = {}
     for block, _sheet in form.tables:
         frame = frames[block.id]
+        formats = _formatters(form, block.id)
+        columns = [{"id": c.id, "label": c.label} for c in block.columns]
+        columns += [{"id": c.id, "label": c.label} for c in form.spec.computed
+                    if c.table == block.id]  # fmt: skip
         rows = []
         for record in frame.to_dict("records"):
-            row = {c.id: _fmt(record.get(c.id)) for c in block.columns}
+            row = {}
+            for c in columns:
+                value = record.get(c["id"])
+                row[c["id"]] = _show(formats, c["id"], value)
+                row[f"{c['id']}_value"] = None if _blank(value) else value
             row["respondent"] = record["respondent"]
             row["respondent_code"] = record["respondent_kode"]
             rows.append(row)
-        tables[block.id] = {
-            "label": block.label,
-            "columns": [{"id": c.id, "label": c.label} for c in block.columns],
-            "rows": rows,
-        }
+        tables[block.id] = {"label": block.label, "columns": columns, "rows": rows}
     return tables
 
 
@@ -310,6 +396,7 @@ def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Fin
         "year": today.year,
         "deadline": format_date(cfg.deadline) if cfg.deadline else "",
         "secretariat": cfg.secretariat,
+        "params": dict(cfg.params),
         "years": [str(y) for y in cfg.years],
         "first_year": str(cfg.years[0]) if cfg.years else "",
         "last_year": str(cfg.last_year) if cfg.last_year else "",
@@ -346,9 +433,7 @@ def _clean(value: Any) -> Any:
 
 def jinja_environment() -> jinja2.Environment:
     env = jinja2.Environment(autoescape=True)
-    env.filters["num"] = lambda v, d=0: format_number(v, d) if v not in (None, "") else ""
-    env.filters["kr"] = format_amount
-    env.filters["dato"] = format_date
+    env.filters.update(FILTERS)
     env.filters["join_da"] = join_da
     return env
 

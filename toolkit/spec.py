@@ -24,6 +24,14 @@ FIELD_TYPES = {
     "email": "e-mail",
 }
 SEVERITIES = ("error", "warning", "info")
+COMPUTED_FORMATS = ("number", "kr", "percent")
+# Keys of round.yaml that a parameter may not be named after.
+ROUND_KEYS = {
+    "id", "kind", "title", "deadline", "years", "subgroups", "themes", "target_group", "issuer",
+    "secretariat", "respondents", "params",
+}  # fmt: skip
+# The pseudo-column every table row has in the report: the respondent's name.
+RESPONDENT_COLUMN = "respondent"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 CELL_LIKE = re.compile(r"^[a-z]{1,3}[0-9]+$|^r[0-9]*c[0-9]*$")
 EXCEL_TEXT_LIMIT = 32767
@@ -81,6 +89,8 @@ class TableBlock:
     label: str
     columns: tuple[FieldSpec, ...]
     rows: int = 30
+    # --prefill-from: column of the previous round's table -> columns of this one it fills
+    prefill: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,31 @@ class RuleSpec:
     message: str
     severity: str = "warning"
     cell: str | None = None
+    table: str | None = None  # set: checked once per row of this table, `cell` is a column
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """A number or text the round config may set (e.g. a threshold), with the spec's default."""
+
+    name: str
+    default: Any
+    label: str = ""
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class ComputedSpec:
+    """A column of a table computed for the report from each row: a Jinja expression."""
+
+    id: str
+    table: str
+    expression: str
+    label: str
+    format: str = "number"
+    decimals: int = 0
+    signed: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,6 +158,7 @@ class SummarySpec:
     group_by: tuple[str, ...]
     sum: tuple[str, ...] = ()
     first: tuple[str, ...] = ()
+    where: str | None = None  # a Jinja expression: only rows for which it is true
 
 
 @dataclass(frozen=True)
@@ -134,6 +170,8 @@ class Spec:
     sheets: tuple[SheetSpec, ...]
     rules: tuple[RuleSpec, ...] = ()
     summaries: tuple[SummarySpec, ...] = ()
+    parameters: tuple[ParameterSpec, ...] = ()
+    computed: tuple[ComputedSpec, ...] = ()
     folder: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -274,7 +312,7 @@ def _block(r: _Reader, data: Any, path: str) -> Block:
                 raise r.fail(f"{path}.{key}", "mangler (en liste eller fx '@years')")
         return GridBlock(cell.id, cell.label, data["rows"], data["columns"], cell, data.get("note"))
     if "table" in data:
-        r.unknown_keys(data, {"table", "label", "columns", "rows"}, path)
+        r.unknown_keys(data, {"table", "label", "columns", "rows", "prefill"}, path)
         table_id = r.identifier(data, "table", path)
         columns = tuple(
             _field(r, c, f"{path}.columns[{i}]")
@@ -285,12 +323,35 @@ def _block(r: _Reader, data: Any, path: str) -> Block:
         _unique([c.id for c in columns], r, f"{path}.columns")
         _unique([c.label for c in columns], r, f"{path}.columns", what="overskrift")
         rows = int(r.number(data, "rows", path) or 30)
-        return TableBlock(table_id, r.text(data, "label", path, default=table_id), columns, rows)
+        prefill = _prefill(r, data.get("prefill") or {}, f"{path}.prefill", columns)
+        return TableBlock(
+            table_id, r.text(data, "label", path, default=table_id), columns, rows, prefill
+        )
     if "questions" in data:
         r.unknown_keys(data, FIELD_KEYS | {"questions", "from"}, path)
         cell = _field(r, {k: v for k, v in data.items() if k != "from"}, path, id_key="questions")
         return QuestionsBlock(cell.id, r.text(data, "from", path, default="@themes"), cell)
     raise r.fail(path, "en blok skal have en af nøglerne field, grid, table eller questions")
+
+
+Prefill = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _prefill(r: _Reader, data: Any, path: str, columns: tuple[FieldSpec, ...]) -> Prefill:
+    """`{from_column: to_column}` (or a list of target columns); both are columns of the table,
+    `from` as the previous round's answer has it, `to` in the new workbook."""
+    data = r.mapping(data, path)
+    ids = {c.id for c in columns}
+    found = []
+    for source, targets in data.items():
+        if source not in ids:
+            raise r.fail(f"{path}.{source}", f"kolonnen '{source}' findes ikke i tabellen")
+        targets = [targets] if isinstance(targets, str) else r.listing(targets, f"{path}.{source}")
+        for target in targets:
+            if target not in ids:
+                raise r.fail(f"{path}.{source}", f"kolonnen '{target}' findes ikke i tabellen")
+        found.append((str(source), tuple(str(t) for t in targets)))
+    return tuple(found)
 
 
 def _unique(ids: list[str], r: _Reader, path: str, what: str = "id") -> None:
@@ -306,7 +367,9 @@ def parse_spec(data: Any, source: str = "spec.yaml", folder: Path | None = None)
     r = _Reader(source)
     data = r.mapping(data, "(rod)")
     r.unknown_keys(
-        data, {"kind", "name", "version", "instructions", "sheets", "rules", "report"}, "(rod)"
+        data,
+        {"kind", "name", "version", "instructions", "sheets", "rules", "report", "parameters"},
+        "(rod)",
     )
     kind = r.identifier(data, "kind", "(rod)")
     version = r.number(data, "version", "(rod)")
@@ -338,12 +401,21 @@ def parse_spec(data: Any, source: str = "spec.yaml", folder: Path | None = None)
     for i, rule in enumerate(r.listing(data.get("rules", []), "rules")):
         path = f"rules[{i}]"
         rule = r.mapping(rule, path)
-        r.unknown_keys(rule, {"id", "when", "message", "severity", "cell"}, path)
+        r.unknown_keys(rule, {"id", "when", "message", "severity", "cell", "table"}, path)
         severity = r.text(rule, "severity", path, "warning")
         if severity not in SEVERITIES:
             raise r.fail(f"{path}.severity", f"skal være en af: {', '.join(SEVERITIES)}")
         when = r.text(rule, "when", path)
         _check_expression(r, when, f"{path}.when")
+        table = rule.get("table")
+        if table is not None:
+            columns = _table_columns(r, sheets, str(table), f"{path}.table")
+            if rule.get("cell") is not None and rule["cell"] not in columns:
+                raise r.fail(
+                    f"{path}.cell",
+                    f"en regel pr. række peger på en kolonne i '{table}'; '{rule['cell']}' "
+                    f"findes ikke (kolonner: {', '.join(columns)})",
+                )
         rules.append(
             RuleSpec(
                 id=r.text(rule, "id", path),
@@ -351,10 +423,13 @@ def parse_spec(data: Any, source: str = "spec.yaml", folder: Path | None = None)
                 message=r.text(rule, "message", path),
                 severity=severity,
                 cell=rule.get("cell"),
+                table=str(table) if table is not None else None,
             )
         )
     _unique([rule.id for rule in rules], r, "rules")
-    summaries = _summaries(r, data.get("report") or {}, sheets)
+    parameters = _parameters(r, data.get("parameters") or {})
+    computed = _computed(r, data.get("report") or {}, sheets)
+    summaries = _summaries(r, data.get("report") or {}, sheets, computed)
     return Spec(
         kind=kind,
         name=r.text(data, "name", "(rod)", kind),
@@ -363,37 +438,128 @@ def parse_spec(data: Any, source: str = "spec.yaml", folder: Path | None = None)
         sheets=tuple(sheets),
         rules=tuple(rules),
         summaries=summaries,
+        parameters=parameters,
+        computed=computed,
         folder=folder,
         raw=data,
     )
 
 
-def _summaries(r: _Reader, report: Any, sheets: list[SheetSpec]) -> tuple[SummarySpec, ...]:
+def _table_columns(r: _Reader, sheets: list[SheetSpec], table_id: str, path: str) -> list[str]:
+    for s in sheets:
+        for b in s.blocks:
+            if isinstance(b, TableBlock) and b.id == table_id:
+                return [c.id for c in b.columns]
+    raise r.fail(path, f"tabellen '{table_id}' findes ikke i arkene")
+
+
+def _parameters(r: _Reader, data: Any) -> tuple[ParameterSpec, ...]:
+    """`parameters: {name: {default, label, min, max}}` (or `name: default`)."""
+    data = r.mapping(data, "parameters")
+    found = []
+    for name, item in data.items():
+        path = f"parameters.{name}"
+        if not isinstance(name, str) or not ID_PATTERN.match(name) or name in ROUND_KEYS:
+            raise r.fail(
+                path,
+                f"'{name}' kan ikke bruges som navn på en parameter: brug små bogstaver a-z, tal "
+                "og _, og ikke et navn, round.yaml bruger i forvejen",
+            )
+        if not isinstance(item, dict):
+            item = {"default": item}
+        r.unknown_keys(item, {"default", "label", "min", "max"}, path)
+        default = item.get("default")
+        if default is None or isinstance(default, bool | dict | list):
+            raise r.fail(f"{path}.default", "angiv en standardværdi: et tal eller en tekst")
+        low, high = r.number(item, "min", path), r.number(item, "max", path)
+        if (low is not None or high is not None) and isinstance(default, str):
+            raise r.fail(f"{path}.min", "min og max kan kun bruges, når standardværdien er et tal")
+        found.append(ParameterSpec(name, default, r.text(item, "label", path, ""), low, high))
+        check_parameter(r, found[-1], default, f"{path}.default")
+    return tuple(found)
+
+
+def check_parameter(r: _Reader, p: ParameterSpec, value: Any, path: str) -> Any:
+    """A parameter's value from the spec or a round config: of the default's kind and range."""
+    if isinstance(p.default, str):
+        if not isinstance(value, str):
+            raise r.fail(path, f"skal være en tekst, men er {_kind_of(value)}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise r.fail(path, f"skal være et tal (fx {p.default}), men er {_kind_of(value)}")
+    if (p.min is not None and value < p.min) or (p.max is not None and value > p.max):
+        allowed = " og ".join(
+            text for text in (f"mindst {p.min}" if p.min is not None else "",
+                              f"højst {p.max}" if p.max is not None else "") if text
+        )  # fmt: skip
+        raise r.fail(path, f"{value} ligger uden for det tilladte (skal være {allowed})")
+    return value
+
+
+def _computed(r: _Reader, report: Any, sheets: list[SheetSpec]) -> tuple[ComputedSpec, ...]:
+    """`report.computed`: columns the report computes per table row."""
     report = r.mapping(report, "report")
-    r.unknown_keys(report, {"summaries"}, "report")
+    r.unknown_keys(report, {"summaries", "computed"}, "report")
+    found: list[ComputedSpec] = []
+    for i, item in enumerate(r.listing(report.get("computed", []), "report.computed")):
+        path = f"report.computed[{i}]"
+        item = r.mapping(item, path)
+        r.unknown_keys(
+            item, {"id", "table", "label", "expression", "format", "decimals", "signed"}, path
+        )
+        table_id = r.text(item, "table", path)
+        columns = _table_columns(r, sheets, table_id, f"{path}.table")
+        column_id = r.identifier(item, "id", path)
+        taken = columns + [c.id for c in found if c.table == table_id] + [RESPONDENT_COLUMN]
+        if column_id in taken:
+            raise r.fail(f"{path}.id", f"'{column_id}' er allerede en kolonne i '{table_id}'")
+        expression = r.text(item, "expression", path)
+        _check_expression(r, expression, f"{path}.expression")
+        fmt = r.text(item, "format", path, "number")
+        if fmt not in COMPUTED_FORMATS:
+            raise r.fail(f"{path}.format", f"skal være en af: {', '.join(COMPUTED_FORMATS)}")
+        decimals = r.number(item, "decimals", path)
+        if decimals is not None and (int(decimals) != decimals or not 0 <= decimals <= 6):
+            raise r.fail(f"{path}.decimals", "skal være et helt tal fra 0 til 6")
+        found.append(
+            ComputedSpec(column_id, table_id, expression, r.text(item, "label", path, column_id),
+                         fmt, int(decimals or 0), r.flag(item, "signed", path))
+        )  # fmt: skip
+    return tuple(found)
+
+
+def _summaries(r: _Reader, report: Any, sheets: list[SheetSpec],
+               computed: tuple[ComputedSpec, ...]) -> tuple[SummarySpec, ...]:  # fmt: skip
+    report = r.mapping(report, "report")
     tables = {b.id: b for s in sheets for b in s.blocks if isinstance(b, TableBlock)}
     found = []
     for i, item in enumerate(r.listing(report.get("summaries", []), "report.summaries")):
         path = f"report.summaries[{i}]"
         item = r.mapping(item, path)
-        r.unknown_keys(item, {"id", "table", "group_by", "sum", "first"}, path)
+        r.unknown_keys(item, {"id", "table", "group_by", "sum", "first", "where"}, path)
         table_id = r.text(item, "table", path)
         if table_id not in tables:
             raise r.fail(f"{path}.table", f"tabellen '{table_id}' findes ikke i arkene")
-        columns = {c.id: c for c in tables[table_id].columns}
+        # Table columns, the report's computed columns (numbers) and the respondent's name.
+        numeric = {c.id: c.is_number for c in tables[table_id].columns}
+        numeric.update({c.id: True for c in computed if c.table == table_id})
+        numeric[RESPONDENT_COLUMN] = False
         lists = {}
         for key in ("group_by", "sum", "first"):
             values = r.listing(item.get(key, []), f"{path}.{key}")
             for value in values:
-                if value not in columns:
+                if value not in numeric:
                     raise r.fail(f"{path}.{key}", f"kolonnen '{value}' findes ikke i '{table_id}'")
-                if key == "sum" and not columns[value].is_number:
+                if key == "sum" and not numeric[value]:
                     raise r.fail(f"{path}.sum", f"kolonnen '{value}' er ikke et talfelt")
             lists[key] = tuple(values)
         if not lists["group_by"]:
             raise r.fail(f"{path}.group_by", "angiv mindst én kolonne at gruppere efter")
+        where = r.text(item, "where", path) if item.get("where") is not None else None
+        if where is not None:
+            _check_expression(r, where, f"{path}.where")
         found.append(SummarySpec(r.identifier(item, "id", path), table_id, lists["group_by"],
-                                 lists["sum"], lists["first"]))  # fmt: skip
+                                 lists["sum"], lists["first"], where))  # fmt: skip
     return tuple(found)
 
 

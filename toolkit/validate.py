@@ -16,7 +16,7 @@ from .form import Form, InputCell
 from .reader import RawTable, RawValue, RawWorkbook
 from .rounds import Respondent
 from .rules import evaluate, render_message
-from .spec import FieldSpec, TableBlock
+from .spec import FieldSpec, RuleSpec, TableBlock
 from .writer import TOOL_MARK
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -426,12 +426,16 @@ def rule_context(form: Form, values: dict[str, Value],
     cfg = form.config
     context["years"] = [str(y) for y in cfg.years]
     context["last_year"] = str(cfg.last_year) if cfg.last_year else None
+    context["params"] = dict(cfg.params)
     return context
 
 
 def _check_rules(form: Form, response: Response, check: _Checker) -> None:
     context = rule_context(form, response.values, response.tables)
     for rule in form.spec.rules:
+        if rule.table is not None:
+            _check_row_rule(rule, response, context, check)
+            continue
         try:
             broken = bool(evaluate(rule.when, context))
             message = render_message(rule.message, context) if broken else ""
@@ -445,6 +449,37 @@ def _check_rules(form: Form, response: Response, check: _Checker) -> None:
         if broken:
             sheet, cell = _rule_place(form, response, rule.cell)
             check.add("rule", rule.severity, message, field_id=rule.id, sheet=sheet, cell=cell)
+
+
+def _check_row_rule(rule: RuleSpec, response: Response, context: dict[str, Any],
+                    check: _Checker) -> None:  # fmt: skip
+    """A rule checked once per row in use: it sees `row` (valid values by column), `filled`
+    (column -> whether anything was typed, valid or not) and `row_number` (the Excel row), and
+    its finding points at the rule's column in that row."""
+    assert rule.table is not None
+    for row in response.tables.get(rule.table, []):
+        place = next(iter(row.values()), None)
+        row_context = {
+            **context,
+            "row": {k: v.known for k, v in row.items()},
+            "filled": {k: v.status != EMPTY for k, v in row.items()},
+            "row_number": int(place.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) if place else None,
+        }
+        try:
+            broken = bool(evaluate(rule.when, row_context))
+            message = render_message(rule.message, row_context) if broken else ""
+        except Exception as exc:  # a rule that cannot be computed must not stop the build
+            check.add(
+                "rule", "info",
+                f"Reglen '{rule.id}' kunne ikke beregnes for rækken ({shown_value(exc)}).",
+                sheet=place.sheet if place else "", cell=place.cell if place else "",
+            )  # fmt: skip
+            continue
+        if broken:
+            target = row.get(rule.cell) if rule.cell else None
+            raw = RawValue(target.raw, target.sheet, target.cell) if target else None
+            sheet, cell = (place.sheet, "") if place and not target else ("", "")
+            check.add("rule", rule.severity, message, raw, rule.id, sheet=sheet, cell=cell)
 
 
 def _rule_place(form: Form, response: Response, target: str | None) -> tuple[str, str]:

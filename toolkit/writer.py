@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.workbook import Workbook
@@ -153,9 +154,11 @@ def _name_ref(sheet: str, row: int, col: int) -> str:
 class WorkbookWriter:
     """Writes one respondent's workbook. Layout decisions live here and nowhere else."""
 
-    def __init__(self, form: Form, respondent: Respondent, path: Path):
+    def __init__(self, form: Form, respondent: Respondent, path: Path,
+                 rows: dict[str, list[dict[str, Any]]] | None = None):  # fmt: skip
         self.form = form
         self.respondent = respondent
+        self.rows = rows or {}  # prefilled table rows by table id, keyed by column id
         self.wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
         self.styles = _Styles(self.wb)
 
@@ -303,7 +306,9 @@ class WorkbookWriter:
         for j, col in enumerate(block.columns):
             width = col.width or max(14, min(30, len(col.label) + 4))
             ws.set_column(j, j, width)
-        last_row = row + block.rows
+        prefilled = self.rows.get(block.id, [])
+        # Room for every prefilled row and as many empty ones as the spec asks for, at least 10.
+        last_row = row + max(block.rows, len(prefilled) + 10)
         ws.add_table(
             row, 0, last_row, len(block.columns) - 1,
             {
@@ -320,7 +325,11 @@ class WorkbookWriter:
         for j, col in enumerate(block.columns):
             ws.data_validation(row + 1, j, last_row, j, _validation(col, _cell(row + 1, j)))
             for r in range(row + 1, last_row + 1):
-                ws.write_blank(r, j, None, s.input(col))
+                value = prefilled[r - row - 1].get(col.id) if r - row - 1 < len(prefilled) else None
+                if value is None:
+                    ws.write_blank(r, j, None, s.input(col))
+                else:
+                    ws.write(r, j, value, s.input(col))
         ws.freeze_panes(row + 1, 1)
         return last_row + 1
 
@@ -393,10 +402,11 @@ def blank_file_name(respondent: Respondent, round_id: str) -> str:
     return f"{round_id}_{respondent.code}_{safe}.xlsx"
 
 
-def write_blank_workbook(form: Form, respondent: Respondent, target: Path) -> Path:
-    """Write one respondent's blank workbook, whole or not at all."""
+def write_blank_workbook(form: Form, respondent: Respondent, target: Path,
+                         rows: dict[str, list[dict[str, Any]]] | None = None) -> Path:  # fmt: skip
+    """Write one respondent's workbook, whole or not at all; `rows` prefill its tables."""
     with atomic_path(target) as tmp:
-        WorkbookWriter(form, respondent, tmp).write()
+        WorkbookWriter(form, respondent, tmp, rows).write()
     return target
 
 
