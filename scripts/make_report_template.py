@@ -364,7 +364,12 @@ def page_setup(doc) -> None:
     add_field(footer, "NUMPAGES", "1")
 
 
-def title_page(doc) -> None:
+def title_page(
+    doc,
+    subtitle: str = "Fælles nordjysk besvarelse",
+    about: str = "Målgruppe: ",
+    byline: str = "Besvarelse af central udmelding fra {{ issuer }}",
+) -> None:
     p = para(doc, "{{ secretariat.name }}", bold=True, color=DARK_BLUE)
     p.runs[0].font.all_caps = True
     p.runs[0].font.size = Pt(10)
@@ -378,12 +383,12 @@ def title_page(doc) -> None:
 
     spacer = para(doc)
     spacer.paragraph_format.space_before = Cm(6)
-    para(doc, "Fælles nordjysk besvarelse", style="Subtitle")
+    para(doc, subtitle, style="Subtitle")
     para(doc, "{{ title }}", style="Title")
-    p = para(doc, "Målgruppe: ", bold=True)
+    p = para(doc, about, bold=True)
     p.add_run("{{ target_group }}")
     p.paragraph_format.space_before = Pt(12)
-    p = para(doc, "Besvarelse af central udmelding fra {{ issuer }}", color=GREY)
+    p = para(doc, byline, color=GREY)
 
     spacer = para(doc)
     spacer.paragraph_format.space_before = Cm(7)
@@ -491,6 +496,12 @@ def method(doc) -> None:
         "Der er modtaget svar fra {{ n_received }} af {{ n_respondents }} respondenter. "
         "Tabellen viser status for hver respondent.",
     )
+    status_table(doc)
+    caveats(doc)
+
+
+def status_table(doc) -> None:
+    """Every respondent with state (red unless received without errors), errors, warnings."""
     para(doc, "Status for besvarelserne", style="Caption")
     table = report_table(
         doc,
@@ -525,6 +536,9 @@ def method(doc) -> None:
         style="Note",
     )
 
+
+def caveats(doc) -> None:
+    """Whose data was left out or flagged, and the secretariat's contact."""
     para(doc, "Forbehold i datagrundlaget", style="Heading 2")
     tag(doc, "{%p if flagged %}")
     para(doc, "Følgende respondenters data er udeladt eller kun delvist medtaget:")
@@ -720,8 +734,8 @@ def answers_section(doc) -> None:
     tag(doc, "{%p endif %}")
 
 
-def findings_annex(doc) -> None:
-    para(doc, "Bilag 1. Åbne fund", style="Heading 1")
+def findings_annex(doc, number: int = 1) -> None:
+    para(doc, f"Bilag {number}. Åbne fund", style="Heading 1")
     tag(doc, "{%p if findings %}")
     para(
         doc,
@@ -764,10 +778,26 @@ def findings_annex(doc) -> None:
     tag(doc, "{%p endif %}")
 
 
-def build(target: Path = TARGET) -> Path:
+def new_document():
+    """An empty A4 document in the house style, with header and footer."""
     doc = Document()
     setup_styles(doc)
     page_setup(doc)
+    return doc
+
+
+def save(doc, target: Path, title: str) -> Path:
+    props = doc.core_properties
+    props.title = title
+    props.author = "Sekretariat for Nordjysk Socialaftale"
+    props.language = "da-DK"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(target))
+    return target
+
+
+def build(target: Path = TARGET) -> Path:
+    doc = new_document()
     # python-docx's empty document starts with no paragraphs; the body begins here
     title_page(doc)
     contents(doc)
@@ -777,13 +807,7 @@ def build(target: Path = TARGET) -> Path:
     offers_section(doc)
     answers_section(doc)
     findings_annex(doc)
-    props = doc.core_properties
-    props.title = "Fælles nordjysk besvarelse af central udmelding"
-    props.author = "Sekretariat for Nordjysk Socialaftale"
-    props.language = "da-DK"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(target))
-    return target
+    return save(doc, target, "Fælles nordjysk besvarelse af central udmelding")
 
 
 if __name__ == "__main__":
