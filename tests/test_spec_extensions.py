@@ -56,6 +56,21 @@ GOOD = spec_with(
 )
 
 
+def test_a_crosstab_and_choices_from_round_lists_parse():
+    data = copy.deepcopy(GOOD)
+    data["sheets"][0]["blocks"][1]["columns"][0] = {
+        "field": "navn", "label": "Navn", "type": "choice", "choices": ["@grupper", "Anden"],
+    }  # fmt: skip
+    data["report"]["summaries"].append(
+        {"id": "x", "table": "liste", "by": "navn", "count": "respondent", "sort": "total"}
+    )
+    spec = parse_spec(data)
+    column = spec.tables()[0].columns[0]
+    assert column.choices_from == ("@grupper", "Anden") and column.choices == ("Anden",)
+    crosstab = spec.summaries[1]
+    assert crosstab.is_crosstab and (crosstab.by, crosstab.count) == ("navn", "respondent")
+
+
 def test_the_extensions_parse():
     spec = parse_spec(copy.deepcopy(GOOD))
     assert [(p.name, p.default) for p in spec.parameters] == [("graense", 3), ("enhed", "kr.")]
@@ -73,6 +88,10 @@ def _change(path: list, value):
         target[path[-1]] = value
 
     return change
+
+
+def _add_summary(item: dict):
+    return lambda d: d["report"]["summaries"].append(item)
 
 
 @pytest.mark.parametrize(
@@ -121,6 +140,43 @@ def _change(path: list, value):
             "sheets[0].blocks[1].prefill.navn",
             "'ukendt' findes ikke",
         ),  # fmt: skip
+        (
+            _change(["report", "summaries", 0, "by"], "navn"),
+            "report.summaries[0].by",
+            "kan ikke bruges sammen med group_by",
+        ),
+        (
+            _add_summary({"id": "x", "table": "liste"}),
+            "report.summaries[1]",
+            "group_by (gruppering) eller by",
+        ),
+        (
+            _add_summary({"id": "x", "table": "liste", "by": "ukendt"}),
+            "report.summaries[1].by",
+            "'ukendt' findes ikke",
+        ),
+        (
+            _add_summary(
+                {"id": "x", "table": "liste", "by": "navn", "sum": ["tal", "dobbelt"]},
+            ),
+            "report.summaries[1].sum",
+            "én talkolonne",
+        ),
+        (
+            _add_summary(
+                {"id": "x", "table": "liste", "by": "navn", "sort": "tilfældig"},
+            ),
+            "report.summaries[1].sort",
+            "key, total",
+        ),
+        (
+            _change(
+                ["sheets", 0, "blocks", 1, "columns", 0],
+                {"field": "navn", "type": "choice", "choices": "@"},
+            ),
+            "sheets[0].blocks[1].columns[0].choices",
+            "skal være en liste",
+        ),
     ],
 )
 def test_faults_name_the_key_path(change, path, words):

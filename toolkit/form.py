@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from .rounds import RoundConfig
 from .spec import (
+    Block,
     FieldBlock,
     FieldSpec,
     GridBlock,
@@ -78,6 +79,48 @@ class Form:
     def sheet_cells(self, sheet: SheetSpec) -> list[InputCell]:
         return [c for c in self.cells if c.sheet == sheet.name]
 
+    def resolved(self, block: Block) -> Block:
+        """A spec block as this round has it: '@name' choices filled in."""
+        if isinstance(block, TableBlock):
+            return next(b for b, _sheet in self.tables if b.id == block.id)
+        if isinstance(block, FieldBlock):
+            cell = self.cell(block.field.id)
+            return FieldBlock(cell.field) if cell else block
+        return block
+
+
+def round_list(config: RoundConfig, name: str, used_by: str) -> tuple[str, ...]:
+    """The labels of a list in the round config, for '@name': '@years', '@subgroups' or any
+    top-level list of texts or {id, label} in round.yaml."""
+    if name == "@years":
+        return tuple(str(y) for y in config.years)
+    if name == "@subgroups":
+        return tuple(s.label for s in config.subgroups)
+    key = name.removeprefix("@")
+    items = config.raw.get(key)
+    if not isinstance(items, list) or not items:
+        raise SpecError(
+            f"round.yaml: {key}: mangler eller er tom. {used_by} bruger '{name}'; skriv listen "
+            f"'{key}:' i rundens konfiguration med mindst ét punkt."
+        )
+    labels = []
+    for i, item in enumerate(items):
+        label = item.get("label", item.get("id")) if isinstance(item, dict) else item
+        if label is None or isinstance(label, dict | list) or not str(label).strip():
+            raise SpecError(f"round.yaml: {key}[{i}]: skal være en tekst eller have en label")
+        labels.append(str(label).strip())
+    return tuple(labels)
+
+
+def _resolve(f: FieldSpec, config: RoundConfig, used_by: str) -> FieldSpec:
+    if not f.choices_from:
+        return f
+    choices: list[str] = []
+    for item in f.choices_from:
+        found = round_list(config, item, used_by) if item.startswith("@") else (item,)
+        choices += [c for c in found if c not in choices]
+    return replace(f, choices=tuple(choices))
+
 
 def _axis(source: object, config: RoundConfig, where: str) -> tuple[Axis, ...]:
     if source == "@years":
@@ -104,7 +147,7 @@ def build_form(spec: Spec, config: RoundConfig) -> Form:
     for sheet in spec.sheets:
         for block in sheet.blocks:
             if isinstance(block, FieldBlock):
-                f = block.field
+                f = _resolve(block.field, config, f"Feltet '{block.field.id}'")
                 cells.append(InputCell(f.id, f.id, f, sheet.name, f.label))
             elif isinstance(block, GridBlock):
                 rows = _axis(block.rows, config, f"{block.id}.rows")
@@ -144,7 +187,11 @@ def build_form(spec: Spec, config: RoundConfig) -> Form:
                             )  # fmt: skip
                         )
             elif isinstance(block, TableBlock):
-                tables.append((block, sheet.name))
+                columns = tuple(
+                    _resolve(c, config, f"Kolonnen '{c.id}' i tabellen '{block.id}'")
+                    for c in block.columns
+                )
+                tables.append((replace(block, columns=columns), sheet.name))
             elif isinstance(block, QuestionsBlock):
                 if block.source != "@themes":
                     raise SpecError(f"{block.id}.from: kun '@themes' understøttes")

@@ -20,6 +20,7 @@ from .intake import Intake
 from .merge import Merged
 from .rules import FILTERS, rule_environment
 from .spec import ComputedSpec
+from .tabulate import crosstab
 from .validate import CANNOT, INVALID, OK
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -204,7 +205,8 @@ def _ranker(ranks: dict[str, Any]) -> Any:
     return rank
 
 
-def _summary_context(form: Form, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
+def _summary_context(form: Form, frames: dict[str, pd.DataFrame],
+                     answered: list[str]) -> dict[str, Any]:  # fmt: skip
     summaries = {}
     params = dict(form.config.params)
     for summary in form.spec.summaries:
@@ -213,6 +215,11 @@ def _summary_context(form: Form, frames: dict[str, pd.DataFrame]) -> dict[str, A
         if summary.where:
             where = rule_environment().compile_expression(summary.where)
             records = [r for r in records if _computed_value(where, r, params)]
+        if summary.is_crosstab:
+            block = next(b for b, _sheet in form.tables if b.id == summary.table)
+            columns = {c.id: c for c in block.columns}
+            summaries[summary.id] = crosstab(summary, records, columns, answered)
+            continue
         keys = list(summary.group_by)
         inner_keys = keys[1:] or keys
         for record in records:
@@ -410,7 +417,9 @@ def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Fin
         "flagged": flagged,
         "grids": _grid_context(form, intake),
         "tables": _tables_context(form, frames),
-        "summaries": _summary_context(form, frames),
+        "summaries": _summary_context(
+            form, frames, [r["name"] for r in respondents if r["state"] != "mangler"]
+        ),
         "questions": questions,
         "themes": themes,
         "findings": open_findings,

@@ -32,7 +32,13 @@ ROUND_KEYS = {
 }  # fmt: skip
 # The pseudo-column every table row has in the report: the respondent's name.
 RESPONDENT_COLUMN = "respondent"
+SUMMARY_KEYS = {
+    "id", "table", "group_by", "sum", "first", "where", "by", "count", "sort", "skip_empty",
+}  # fmt: skip
+SUMMARY_SORTS = ("key", "total")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+# '@name': a list from the round config, e.g. '@years' or '@target_groups'.
+REFERENCE = re.compile(r"^@[a-z][a-z0-9_]*$")
 CELL_LIKE = re.compile(r"^[a-z]{1,3}[0-9]+$|^r[0-9]*c[0-9]*$")
 EXCEL_TEXT_LIMIT = 32767
 
@@ -58,6 +64,8 @@ class FieldSpec:
     locked: bool = False
     width: float | None = None
     cannot_answer: str | None = None
+    # Choices with '@name' items, filled in from the round config by the form.
+    choices_from: tuple[str, ...] = ()
 
     @property
     def is_number(self) -> bool:
@@ -151,14 +159,24 @@ class ComputedSpec:
 
 @dataclass(frozen=True)
 class SummarySpec:
-    """A grouped view of a table for the report: group rows, add up numbers, list who said it."""
+    """A view of a table for the report. Grouped (`group_by`: group rows, add up numbers, list
+    who said it) or a cross-tabulation (`by`: one row per value, `count`: one column per value
+    of another column or per respondent; cells count rows, or add up the `sum` column)."""
 
     id: str
     table: str
-    group_by: tuple[str, ...]
+    group_by: tuple[str, ...] = ()
     sum: tuple[str, ...] = ()
     first: tuple[str, ...] = ()
     where: str | None = None  # a Jinja expression: only rows for which it is true
+    by: str | None = None
+    count: str | None = None
+    sort: str = "key"  # crosstab rows: 'key' (choice order, else alphabetical) or 'total'
+    skip_empty: bool = False  # crosstab: leave out rows without any table row
+
+    @property
+    def is_crosstab(self) -> bool:
+        return self.by is not None
 
 
 @dataclass(frozen=True)
@@ -264,11 +282,17 @@ def _field(r: _Reader, data: Any, path: str, id_key: str = "field") -> FieldSpec
             f"{path}.type", f"ukendt felttype '{ftype}'; brug en af: {', '.join(FIELD_TYPES)}"
         )
     choices: tuple[str, ...] = ()
+    choices_from: tuple[str, ...] = ()
     if ftype == "choice":
-        raw = r.listing(data.get("choices"), f"{path}.choices")
+        raw = data.get("choices")
+        raw = [raw] if isinstance(raw, str) and REFERENCE.match(raw.strip()) else raw
+        raw = r.listing(raw, f"{path}.choices")
         if not raw:
             raise r.fail(f"{path}.choices", "et valg fra liste skal have mindst én mulighed")
-        choices = tuple(str(c) for c in raw)
+        choices = tuple(str(c).strip() for c in raw)
+        if any(REFERENCE.match(c) for c in choices):
+            choices_from = choices  # e.g. ["@target_groups", "Anden"]: resolved per round
+            choices = tuple(c for c in choices if not REFERENCE.match(c))
     elif ftype == "yesno":
         choices = ("Ja", "Nej")
     elif "choices" in data:
@@ -296,6 +320,7 @@ def _field(r: _Reader, data: Any, path: str, id_key: str = "field") -> FieldSpec
         locked=r.flag(data, "locked", path),
         width=r.number(data, "width", path),
         cannot_answer=(data.get("cannot_answer") or None),
+        choices_from=choices_from,
     )
 
 
@@ -536,7 +561,7 @@ def _summaries(r: _Reader, report: Any, sheets: list[SheetSpec],
     for i, item in enumerate(r.listing(report.get("summaries", []), "report.summaries")):
         path = f"report.summaries[{i}]"
         item = r.mapping(item, path)
-        r.unknown_keys(item, {"id", "table", "group_by", "sum", "first", "where"}, path)
+        r.unknown_keys(item, SUMMARY_KEYS, path)
         table_id = r.text(item, "table", path)
         if table_id not in tables:
             raise r.fail(f"{path}.table", f"tabellen '{table_id}' findes ikke i arkene")
@@ -553,13 +578,43 @@ def _summaries(r: _Reader, report: Any, sheets: list[SheetSpec],
                 if key == "sum" and not numeric[value]:
                     raise r.fail(f"{path}.sum", f"kolonnen '{value}' er ikke et talfelt")
             lists[key] = tuple(values)
-        if not lists["group_by"]:
-            raise r.fail(f"{path}.group_by", "angiv mindst én kolonne at gruppere efter")
         where = r.text(item, "where", path) if item.get("where") is not None else None
         if where is not None:
             _check_expression(r, where, f"{path}.where")
-        found.append(SummarySpec(r.identifier(item, "id", path), table_id, lists["group_by"],
-                                 lists["sum"], lists["first"], where))  # fmt: skip
+        summary_id = r.identifier(item, "id", path)
+        if lists["group_by"]:
+            for key in ("by", "count", "sort", "skip_empty"):
+                if key in item:
+                    raise r.fail(
+                        f"{path}.{key}",
+                        "kan ikke bruges sammen med group_by; en optælling har by/count, en "
+                        "gruppering group_by/sum/first",
+                    )
+            found.append(SummarySpec(summary_id, table_id, lists["group_by"], lists["sum"],
+                                     lists["first"], where))  # fmt: skip
+            continue
+        if "by" not in item:
+            raise r.fail(path, "angiv group_by (gruppering) eller by (optælling af rækker)")
+        if lists["first"]:
+            raise r.fail(f"{path}.first", "kan kun bruges sammen med group_by")
+        if len(lists["sum"]) > 1:
+            raise r.fail(f"{path}.sum", "en optælling kan lægge én talkolonne sammen")
+        axes = {}
+        for key in ("by", "count"):
+            if key in item:
+                axes[key] = r.text(item, key, path)
+                if axes[key] not in numeric:
+                    raise r.fail(f"{path}.{key}", f"kolonnen '{axes[key]}' findes ikke i "
+                                 f"'{table_id}'")  # fmt: skip
+        sort = r.text(item, "sort", path, "key")
+        if sort not in SUMMARY_SORTS:
+            raise r.fail(f"{path}.sort", f"skal være en af: {', '.join(SUMMARY_SORTS)}")
+        found.append(
+            SummarySpec(summary_id, table_id, sum=lists["sum"], where=where, by=axes["by"],
+                        count=axes.get("count"), sort=sort,
+                        skip_empty=r.flag(item, "skip_empty", path))
+        )  # fmt: skip
+    _unique([s.id for s in found], r, "report.summaries")
     return tuple(found)
 
 

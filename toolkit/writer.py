@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -20,6 +21,7 @@ from .rounds import Respondent
 from .spec import FIELD_TYPES, FieldBlock, FieldSpec, GridBlock, QuestionsBlock, TableBlock
 
 META_SHEET = "_meta"
+LISTS_SHEET = "_lister"  # hidden: drop-down lists too long to write into the validation
 INSTRUCTIONS_SHEET = "Vejledning"
 TOOL_MARK = "nordjysk-toolkit"
 
@@ -159,6 +161,8 @@ class WorkbookWriter:
         self.form = form
         self.respondent = respondent
         self.rows = rows or {}  # prefilled table rows by table id, keyed by column id
+        self._lists: Worksheet | None = None
+        self._list_refs: dict[tuple[str, ...], str] = {}
         self.wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
         self.styles = _Styles(self.wb)
 
@@ -177,7 +181,7 @@ class WorkbookWriter:
                 ws.set_row(1, 15 * max(2, len(sheet.intro) // 110 + 1))
                 row = 2
             row += 1
-            for block in sheet.blocks:
+            for block in map(self.form.resolved, sheet.blocks):
                 if isinstance(block, FieldBlock):
                     row = self._field(ws, sheet.name, block, row)
                 elif isinstance(block, GridBlock):
@@ -266,7 +270,7 @@ class WorkbookWriter:
             ws.write(row, 1, value or "", self.styles.locked)
         else:
             ws.write(row, 1, value or "", self.styles.input(f))
-            ws.data_validation(row, 1, row, 1, _validation(f, _cell(row, 1)))
+            self._validate(ws, row, 1, row, 1, f)
         if f.type == "longtext":
             ws.set_row(row, 60)
         self.wb.define_name(f.id, _name_ref(sheet, row, 1))
@@ -289,7 +293,7 @@ class WorkbookWriter:
             ws.write(r, 0, axis.label, s.label)
             for j, col in enumerate(layout.columns, start=1):
                 ws.write_blank(r, j, None, s.input(block.cell))
-                ws.data_validation(r, j, r, j, _validation(block.cell, _cell(r, j)))
+                self._validate(ws, r, j, r, j, block.cell)
                 self.wb.define_name(
                     f"{block.id}_{axis.key}_{col.key}", _name_ref(layout.sheet, r, j)
                 )
@@ -323,7 +327,7 @@ class WorkbookWriter:
         )  # fmt: skip
         ws.set_row(row, 45, s.header)
         for j, col in enumerate(block.columns):
-            ws.data_validation(row + 1, j, last_row, j, _validation(col, _cell(row + 1, j)))
+            self._validate(ws, row + 1, j, last_row, j, col)
             for r in range(row + 1, last_row + 1):
                 value = prefilled[r - row - 1].get(col.id) if r - row - 1 < len(prefilled) else None
                 if value is None:
@@ -348,11 +352,32 @@ class WorkbookWriter:
                 row += 1
             ws.write(row, 0, f"{q.number}. {q.text}", s.text)
             ws.write_blank(row, 1, None, s.input(cell.field))
-            ws.data_validation(row, 1, row, 1, _validation(cell.field, _cell(row, 1)))
+            self._validate(ws, row, 1, row, 1, cell.field)
             ws.set_row(row, 120)
             self.wb.define_name(cell.name, _name_ref(sheet, row, 1))
             row += 1
         return row
+
+    def _validate(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int,
+                  field: FieldSpec) -> None:  # fmt: skip
+        """Excel's data validation for a range of input cells. A drop-down list longer than
+        Excel's 255 characters is written to the hidden sheet _lister and referred to there."""
+        rule = _validation(field, _cell(r1, c1))
+        if rule and rule.get("validate") == "list" and len(",".join(rule["source"])) > 255:
+            if self._lists is None:
+                self._lists = self.wb.add_worksheet(LISTS_SHEET)
+                self._lists.hide()
+                self._lists.protect("")
+            key = tuple(rule["source"])
+            if key not in self._list_refs:
+                col = len(self._list_refs)
+                for i, choice in enumerate(key):
+                    self._lists.write_string(i, col, choice)
+                first = xl_rowcol_to_cell(0, col, row_abs=True, col_abs=True)
+                last = xl_rowcol_to_cell(len(key) - 1, col, row_abs=True, col_abs=True)
+                self._list_refs[key] = f"='{LISTS_SHEET}'!{first}:{last}"
+            rule["source"] = self._list_refs[key]
+        ws.data_validation(r1, c1, r2, c2, rule)
 
     def _prefill(self, field: FieldSpec) -> str | None:
         if field.prefill == "respondent.name":
