@@ -297,6 +297,14 @@ def data_row(table, texts, bold=False, fill=None):
     return row
 
 
+def keep_with_next(row):
+    """A group heading row stays on the page of its first item."""
+    for cell in row.cells:
+        for p in cell.paragraphs:
+            p.paragraph_format.keep_with_next = True
+    return row
+
+
 def tag_row(table, text):
     """A row holding a {%tr ... %} tag; docxtpl replaces the whole row by the tag."""
     row = table.add_row()

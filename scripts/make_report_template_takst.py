@@ -21,6 +21,7 @@ from make_report_template import (
     contents,
     data_row,
     findings_annex,
+    keep_with_next,
     merge_first,
     new_document,
     para,
@@ -154,6 +155,7 @@ def rates_section(doc) -> None:
     merge_first(group, 2, "{{ g.key }}", fill=GROUP_FILL, style="Tabeltekst lille")
     for cell in group.cells[2:]:
         shade(cell, GROUP_FILL)
+    keep_with_next(group)
     # g.items would be dict.items (Jinja tries attributes first): subscript instead
     tag_row(table, "{%tr for item in g['items'] %}")
     data_row(
@@ -224,6 +226,7 @@ def changes_section(doc) -> None:
     tag_row(table, "{%tr for g in s.groups %}")
     group = data_row(table, ["", "", "", "", ""], bold=True)
     merge_first(group, 5, "{{ g.key }}", fill=GROUP_FILL, style="Tabeltekst lille")
+    keep_with_next(group)
     tag_row(table, "{%tr for item in g['items'] %}")
     data_row(
         table,
@@ -269,6 +272,7 @@ def places_section(doc) -> None:
     tag_row(table, "{%tr for g in s.groups %}")
     group = data_row(table, ["", "", "", "", ""], bold=True)
     merge_first(group, 5, "{{ g.key }}", fill=GROUP_FILL, style="Tabeltekst lille")
+    keep_with_next(group)
     tag_row(table, "{%tr for item in g['items'] %}")
     data_row(
         table,

@@ -67,3 +67,14 @@ def test_demo_report_and_workbooks_convert_to_pdf(tmp_path: Path, monkeypatch) -
         pdf = _convert(source, tmp_path / "pdf", "pdf")
         assert pdf.stat().st_size > 5_000
         assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("kind", ["takst", "udbud"])
+def test_takst_and_udbud_demo_reports_convert_to_pdf(tmp_path: Path, monkeypatch, kind) -> None:
+    home = tmp_path / "projekt"
+    shutil.copytree(ROOT / "templates", home / "templates")
+    shutil.copytree(ROOT / "inputs" / f"demo-{kind}", home / "inputs" / f"demo-{kind}")
+    monkeypatch.setenv("TOOLKIT_HOME", str(home))
+    built = build_round(f"demo-{kind}")
+    pdf = _convert(built.report, tmp_path / "pdf", "pdf")
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 20_000
