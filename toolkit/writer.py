@@ -326,6 +326,9 @@ class WorkbookWriter:
             },
         )  # fmt: skip
         ws.set_row(row, 45, s.header)
+        if any(c.type == "longtext" for c in block.columns):
+            for r in range(row + 1, last_row + 1):  # room for two lines of a description
+                ws.set_row(r, 30)
         for j, col in enumerate(block.columns):
             self._validate(ws, row + 1, j, last_row, j, col)
             for r in range(row + 1, last_row + 1):
