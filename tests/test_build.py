@@ -328,7 +328,7 @@ def test_text_that_looks_like_a_formula_stays_inert(project):
 # --- inputs are never changed ----------------------------------------------------------------
 
 
-def test_inputs_are_byte_identical_after_validate_status_and_build(project):
+def test_inputs_are_byte_identical_after_every_command(project):
     project.fill_valid("813")
     project.fill("825", valid_cu_values(antal_voksne_2018="4-5"), {"tilbud": [offer()]})
     project.fill_valid("860", filename="a.xlsx")

@@ -10,7 +10,7 @@ from .danish import format_date
 from .files import atomic_dir
 from .findings import Finding
 from .form import Form, build_form
-from .intake import FileRecord, Intake, collect
+from .intake import Intake, collect
 from .merge import Merged, merge
 from .publish import (
     findings_frame,
@@ -20,6 +20,7 @@ from .publish import (
 )
 from .report import build_context, render_report
 from .rounds import Round, load_round, scaffold_round
+from .status import StatusLine, respondent_status, status_frame
 from .writer import blank_file_name, write_blank_workbook
 
 TEMPLATES_FOLDER = "skabeloner"
@@ -40,18 +41,6 @@ class Checked:
     @property
     def has_errors(self) -> bool:
         return any(f.severity == "error" for f in self.findings)
-
-
-@dataclass(frozen=True)
-class StatusLine:
-    code: str
-    name: str
-    state: str  # modtaget | fejl | mangler
-    file: str
-    superseded: tuple[str, ...]
-    errors: int
-    warnings: int
-    days_to_deadline: int | None
 
 
 def new_round(name: str, kind: str, deadline: dt.date | None = None) -> Path:
@@ -117,37 +106,8 @@ def check_round(name: str, today: dt.date | None = None) -> Checked:
 
 
 def round_status(checked: Checked, today: dt.date | None = None) -> list[StatusLine]:
-    today = today or dt.date.today()
-    deadline = checked.round.config.deadline
-    days = (deadline - today).days if deadline else None
-    by_code: dict[str, list[FileRecord]] = {}
-    for record in checked.intake.files:
-        by_code.setdefault(record.respondent, []).append(record)
-    lines = []
-    for respondent in checked.round.config.respondents:
-        response = checked.intake.responses.get(respondent.code)
-        records = by_code.get(respondent.code, [])
-        superseded = tuple(r.display for r in records if r.state == "superseded")
-        if response is None:
-            lines.append(
-                StatusLine(respondent.code, respondent.name, "mangler", "", superseded, 0, 0, days)
-            )
-            continue
-        errors = sum(1 for f in response.findings if f.severity == "error")
-        warnings = sum(1 for f in response.findings if f.severity == "warning")
-        lines.append(
-            StatusLine(
-                respondent.code,
-                respondent.name,
-                "fejl" if errors else "modtaget",
-                response.file,
-                superseded,
-                errors,
-                warnings,
-                days,
-            )  # fmt: skip
-        )
-    return lines
+    """One line per respondent: state, file that counts, superseded files, findings, deadline."""
+    return respondent_status(checked.round.config, checked.intake, today or dt.date.today())
 
 
 @dataclass
@@ -161,20 +121,24 @@ class Built:
 
 def build_round(name: str, today: dt.date | None = None) -> Built:
     """Validate, merge and render everything into outputs/<round>/resultat/, whole or not at all."""
+    today = today or dt.date.today()
     checked = check_round(name, today)
     form, rnd = checked.form, checked.round
     merged = merge(form, checked.intake)
     findings = checked.findings
     context = build_context(form, checked.intake, merged, findings, today)
+    status = status_frame(round_status(checked, today), merged.completeness)
     target = rnd.output_dir / RESULT_FOLDER
     with atomic_dir(target) as staging:
         render_report(rnd.spec.report_template, context, staging / REPORT_NAME)
-        write_consolidated_workbook(merged, findings, staging / WORKBOOK_NAME, rnd.config.title)
+        write_consolidated_workbook(
+            merged, findings, staging / WORKBOOK_NAME, rnd.config.title, status
+        )
         data = staging / "data"
         data.mkdir()
         for dataset, frame in merged.datasets.items():
             write_csv(frame, data / f"{dataset}.csv")
-        write_csv(merged.completeness, data / "status.csv")
+        write_csv(status, data / "status.csv")
         write_csv(findings_frame(findings), staging / "fund.csv")
         write_findings_json(findings, staging / "fund.json")
     return Built(checked, merged, target, target / REPORT_NAME, target / WORKBOOK_NAME)

@@ -10,11 +10,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import api
+from .danish import format_date, format_datetime
 from .findings import SEVERITY_DA, Finding, count_by_severity
 from .spec import SpecError
+from .status import days_text
 
 app = typer.Typer(
     help="Indsamling, validering og afrapportering af kommunale besvarelser.\n\n"
@@ -122,46 +125,59 @@ def validate(
     raise typer.Exit(1 if checked.has_errors else 0)
 
 
-def _days_text(days: int | None) -> str:
-    if days is None:
-        return "ingen frist"
-    if days > 0:
-        return f"{days} dage til fristen"
-    if days == 0:
-        return "fristen er i dag"
-    return f"{-days} dage over fristen"
+STATE_STYLE = {"modtaget": "green", "fejl": "bold red", "mangler": "yellow"}
+
+
+def _file_cell(line: api.StatusLine) -> str:
+    """The file that counts, when it was saved, and every file it replaced with the reason."""
+    parts = [escape(line.file)] if line.file else []
+    if line.saved_at:
+        parts.append(f"[dim]gemt {format_datetime(line.saved_at)}[/]")
+    if line.from_feedback:
+        parts.append("[cyan]rettet tilbagemelding[/]")
+    for old in line.replaced:
+        style = "yellow" if old.reason == "name" else "dim"
+        parts.append(f"[{style}]erstatter: {escape(old.text)}[/]")
+    return "\n".join(parts)
 
 
 @app.command()
 @_usage_errors
 def status(round: RoundArg) -> None:
-    """Én linje pr. respondent: modtaget, mangler eller har fejl, og hvilken fil der tæller."""
+    """Én linje pr. respondent: modtaget, mangler eller har fejl, filen der tæller, de filer den
+    erstatter, fund og dage over fristen."""
     checked = api.check_round(round)
     lines = api.round_status(checked)
     table = Table(title=f"Status for {checked.round.config.title}", title_justify="left")
     for column in ("Kode", "Respondent", "Tilstand", "Fil der tæller", "Fund", "Frist"):
         table.add_column(column, overflow="fold")  # never cut a file name short with '…'
-    colours = {"modtaget": "green", "fejl": "red", "mangler": "yellow"}
     for line in lines:
-        file_text = line.file
-        if line.superseded:
-            file_text += f"\n[dim]erstatter: {', '.join(line.superseded)}[/]"
-        late = line.state != "modtaget" and line.days_to_deadline is not None
-        deadline = _days_text(line.days_to_deadline) if late or line.state == "mangler" else ""
+        found = ""
+        if line.state != "mangler":
+            found = f"{line.errors} fejl, {line.warnings} adv."
+            if line.notes:
+                found += f", {line.notes} {'note' if line.notes == 1 else 'noter'}"
+        deadline = ""
+        if line.state != "modtaget" and line.days_to_deadline is not None:
+            style = "bold red" if line.days_overdue else "yellow"
+            deadline = f"[{style}]{days_text(line.days_to_deadline)}[/]"
         table.add_row(
-            line.code, line.name, f"[{colours[line.state]}]{line.state}[/]", file_text,
-            f"{line.errors} fejl, {line.warnings} adv." if line.state != "mangler" else "",
-            deadline,
+            line.code, line.name, f"[{STATE_STYLE[line.state]}]{line.state}[/]", _file_cell(line),
+            found, deadline,
         )  # fmt: skip
     console.print(table)
     received = sum(1 for line in lines if line.state != "mangler")
-    console.print(
-        f"{received} af {len(lines)} har svaret. Fristen: "
-        f"{_days_text(lines[0].days_to_deadline if lines else None)}."
+    deadline = checked.round.config.deadline
+    when = (
+        f"{format_date(deadline)}, {days_text(lines[0].days_to_deadline)}"
+        if deadline and lines
+        else "ingen frist"
     )
+    console.print(f"{received} af {len(lines)} har svaret. Fristen: {when}.")
     unknown = [f for f in checked.findings if not f.respondent and f.severity != "info"]
     if unknown:
-        console.print(f"[red]{len(unknown)} filer kunne ikke henføres til en respondent[/]"
+        files = "fil" if len(unknown) == 1 else "filer"
+        console.print(f"[red]{len(unknown)} {files} kunne ikke henføres til en respondent[/]"
                       " (se: toolkit validate).")  # fmt: skip
 
 
