@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .danish import format_date
+from .feedback import FEEDBACK_FOLDER, Sent, write_feedback
 from .files import atomic_dir
 from .findings import Finding
 from .form import Form, build_form
@@ -111,12 +112,35 @@ def round_status(checked: Checked, today: dt.date | None = None) -> list[StatusL
 
 
 @dataclass
+class Feedback:
+    checked: Checked
+    folder: Path
+    sent: list[Sent]
+
+
+def _feedback(checked: Checked, today: dt.date) -> Feedback:
+    """Write outputs/<round>/tilbagemelding/ whole: stale files of earlier runs disappear."""
+    target = checked.round.output_dir / FEEDBACK_FOLDER
+    with atomic_dir(target) as staging:
+        sent = write_feedback(checked.form, checked.intake, staging, today)
+    moved = [s if s.path is None else replace(s, path=target / s.path.name) for s in sent]
+    return Feedback(checked, target, moved)
+
+
+def make_feedback(name: str, today: dt.date | None = None) -> Feedback:
+    """A feedback workbook for every answer with findings, a receipt for every clean one."""
+    today = today or dt.date.today()
+    return _feedback(check_round(name, today), today)
+
+
+@dataclass
 class Built:
     checked: Checked
     merged: Merged
     folder: Path
     report: Path
     workbook: Path
+    feedback: Feedback | None = None
 
 
 def build_round(name: str, today: dt.date | None = None) -> Built:
@@ -127,7 +151,9 @@ def build_round(name: str, today: dt.date | None = None) -> Built:
     merged = merge(form, checked.intake)
     findings = checked.findings
     context = build_context(form, checked.intake, merged, findings, today)
-    status = status_frame(round_status(checked, today), merged.completeness)
+    feedback = _feedback(checked, today)
+    written = {s.code: f"{FEEDBACK_FOLDER}/{s.path.name}" for s in feedback.sent if s.path}
+    status = status_frame(round_status(checked, today), merged.completeness, written)
     target = rnd.output_dir / RESULT_FOLDER
     with atomic_dir(target) as staging:
         render_report(rnd.spec.report_template, context, staging / REPORT_NAME)
@@ -141,4 +167,4 @@ def build_round(name: str, today: dt.date | None = None) -> Built:
         write_csv(status, data / "status.csv")
         write_csv(findings_frame(findings), staging / "fund.csv")
         write_findings_json(findings, staging / "fund.json")
-    return Built(checked, merged, target, target / REPORT_NAME, target / WORKBOOK_NAME)
+    return Built(checked, merged, target, target / REPORT_NAME, target / WORKBOOK_NAME, feedback)

@@ -181,6 +181,45 @@ def status(round: RoundArg) -> None:
                       " (se: toolkit validate).")  # fmt: skip
 
 
+def _print_sent(result: api.Feedback) -> None:
+    made = {"tilbagemelding": 0, "kvittering": 0}
+    for sent in result.sent:
+        if sent.path is None:
+            console.print(f"[red]{escape(sent.name)}:[/] {escape(sent.problem)}", highlight=False)
+            continue
+        made[sent.kind] += 1
+    console.print(
+        f"Tilbagemelding: {result.folder} ({made['tilbagemelding']} regneark med fund, "
+        f"{made['kvittering']} kvitteringer)",
+        highlight=False,
+    )
+
+
+@app.command()
+@_usage_errors
+def feedback(round: RoundArg) -> None:
+    """Lav tilbagemelding til hver respondent i outputs/ROUND/tilbagemelding/: en kopi af deres
+    eget regneark med fundene markeret, eller en kvittering, hvis svaret er uden fund."""
+    result = api.make_feedback(round)
+    table = Table(show_header=True, header_style="bold")
+    for column in ("Respondent", "Får", "Fil"):
+        table.add_column(column, overflow="fold")
+    for sent in result.sent:
+        what = {"tilbagemelding": f"[red]tilbagemelding[/] ({sent.errors} fejl, "
+                f"{sent.warnings} adv.)", "kvittering": "[green]kvittering[/]",
+                "ingen": "[red]intet (se nedenfor)[/]"}[sent.kind]  # fmt: skip
+        table.add_row(sent.name, what, sent.path.name if sent.path else "")
+    console.print(table)
+    _print_sent(result)
+    answered = {s.code for s in result.sent}
+    missing = [r.name for r in result.checked.round.config.respondents if r.code not in answered]
+    if missing:
+        console.print(
+            f"{len(missing)} har ikke svaret: {', '.join(missing)}. Send en påmindelse.",
+            highlight=False,
+        )
+
+
 @app.command()
 @_usage_errors
 def build(round: RoundArg) -> None:
@@ -191,6 +230,8 @@ def build(round: RoundArg) -> None:
     console.print(f"Samlet regneark: {built.workbook}", highlight=False)
     console.print(f"Data (CSV):     {built.folder / 'data'}", highlight=False)
     console.print(f"Fund:           {built.folder / 'fund.csv'}", highlight=False)
+    if built.feedback is not None:
+        _print_sent(built.feedback)
     console.print(_summary_line(findings))
     if built.checked.has_errors:
         console.print(
