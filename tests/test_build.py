@@ -339,7 +339,7 @@ def test_inputs_are_byte_identical_after_every_command(project):
     before = hash_tree(project.inputs)
     assert len(before) == 8
 
-    for command in ("validate", "status", "feedback", "build"):
+    for command in ("validate", "status", "feedback", "remind", "build"):
         result = project.run(command, CU_ROUND)
         assert result.exit_code in (0, 1), result.output
         assert hash_tree(project.inputs) == before, f"{command} changed inputs/"

@@ -5,6 +5,8 @@ cannot rewrite, respondents without an e-mail address, and blanks made on demand
 
 from __future__ import annotations
 
+import email
+import email.policy
 import zipfile
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from toolkit.feedback import ERROR_FILL, FEEDBACK_SHEET
 from toolkit.fill import fill_workbook
 from toolkit.writer import INPUT_FILL
 
-from .helpers import CU_ROUND, edit_workbook, invoke, name_destination, offer
+from .helpers import CU_ROUND, FT_ROUND, edit_workbook, invoke, name_destination, offer
 from .helpers import valid_cu_values as cu
 
 
@@ -97,9 +99,73 @@ def test_findings_without_a_cell_are_listed_without_a_link(project):
     assert set(_comments(fb)) == {(sheet, cell)}
 
 
+def test_a_workbook_that_cannot_be_rewritten_still_gets_a_reminder(project):
+    good = project.fill("813", cu(email="ikke en adresse"), {"tilbud": [offer()]})
+    broken = project.inputs / "svar.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):  # calamine skips validations
+                data = data.replace(b'type="list"', b'type="ukendt"')
+            dst.writestr(info, data)
+    good.unlink()
+    result = project.run("feedback", CU_ROUND)
+    assert result.exit_code == 0
+    assert "Der kunne ikke laves et tilbagemeldingsark ud fra 'svar.xlsx'" in result.output
+    assert not list((project.outputs / "tilbagemelding").glob("r1_813_*"))
+    reminded = api.remind_round(CU_ROUND)
+    (draft,) = [r for r in reminded.reminders if r.code == "813"]
+    assert draft.attachment is None
+    msg = email.message_from_bytes(draft.path.read_bytes(), policy=email.policy.default)
+    assert not list(msg.iter_attachments())
+    assert "'ikke en adresse' er ikke en e-mailadresse" in msg.get_body(("plain",)).get_content()
+
+
+def test_remind_without_an_email_address_and_blanks_made_on_demand(ft_project):
+    # Round f1 has 101 (with e-mail) and 102 (none); no blanks exist in this project yet.
+    blanks = ft_project.outputs / "skabeloner"
+    assert not blanks.exists()
+    ft_project.fill("101", {"navn": "Testby", "antal": 5}, {"poster": [{"Titel": "A"}]})
+    result = invoke("remind", FT_ROUND)
+    assert result.exit_code == 0, result.output
+    assert "ingen e-mail i round.yaml" in result.output
+    assert [p.name for p in blanks.iterdir()] == ["f1_102_Prøvested_Kommune.xlsx"]
+    (draft,) = (ft_project.outputs / "paamindelser").glob("*.eml")
+    msg = email.message_from_bytes(draft.read_bytes(), policy=email.policy.default)
+    assert msg["To"] is None and "Prøvested Kommune" in msg.get_body(("plain",)).get_content()
+    (attachment,) = msg.iter_attachments()
+    assert attachment.get_content() == (blanks / "f1_102_Prøvested_Kommune.xlsx").read_bytes()
+    # An existing blank is attached as it is, not made again.
+    before = (blanks / "f1_102_Prøvested_Kommune.xlsx").stat().st_mtime_ns
+    invoke("remind", FT_ROUND)
+    assert (blanks / "f1_102_Prøvested_Kommune.xlsx").stat().st_mtime_ns == before
+
+
+def test_stale_feedback_and_reminders_disappear_when_the_answer_is_clean(project):
+    project.fill("813", cu(antal_voksne_2017="4-5"), {"tilbud": [offer()]}, filename="a.xlsx")
+    project.run("remind", CU_ROUND)
+    assert len(list((project.outputs / "paamindelser").glob("*.eml"))) == 12
+    project.fill_valid("813", filename="b.xlsx")
+    result = project.run("remind", CU_ROUND)
+    assert result.exit_code == 0
+    names = [p.name for p in (project.outputs / "tilbagemelding").iterdir()]
+    assert names == ["r1_813_Frederikshavn_Kommune_kvittering.docx"]
+    drafts = {p.name.split("_")[1] for p in (project.outputs / "paamindelser").glob("*.eml")}
+    assert "813" not in drafts and len(drafts) == 11
+
+
+def test_nothing_to_remind(ft_project):
+    for code in ("101", "102"):
+        ft_project.fill(code, {"navn": "Testby"}, {"poster": [{"Titel": "A"}]})
+    result = invoke("remind", FT_ROUND)
+    assert result.exit_code == 0
+    assert "Ingen mangler at svare" in result.output
+    assert list((ft_project.outputs / "paamindelser").iterdir()) == []
+
+
 def test_help_lists_the_loop():
     result = invoke("--help")
-    for command in ("feedback",):
+    for command in ("feedback", "remind"):
         assert command in result.output
 
 
@@ -125,19 +191,3 @@ def test_control_characters_in_answers_do_not_stop_feedback_or_receipts(project)
     assert "der står '45'" in _comments(_feedback_path(project, "813"))[(sheet, cell)]
     (receipt,) = (project.outputs / "tilbagemelding").glob("r1_825_*.docx")
     assert "(TilbudA)" in "\n".join(p.text for p in docx.Document(str(receipt)).paragraphs)
-
-
-def test_a_workbook_that_cannot_be_rewritten_is_reported(project):
-    good = project.fill("813", cu(email="ikke en adresse"), {"tilbud": [offer()]})
-    broken = project.inputs / "svar.xlsx"
-    with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename.startswith("xl/worksheets/"):  # calamine skips validations
-                data = data.replace(b'type="list"', b'type="ukendt"')
-            dst.writestr(info, data)
-    good.unlink()
-    result = project.run("feedback", CU_ROUND)
-    assert result.exit_code == 0
-    assert "Der kunne ikke laves et tilbagemeldingsark ud fra 'svar.xlsx'" in result.output
-    assert not list((project.outputs / "tilbagemelding").glob("r1_813_*"))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .danish import format_date
-from .feedback import FEEDBACK_FOLDER, Sent, write_feedback
+from .feedback import FEEDBACK_FOLDER, Sent, for_respondent, write_feedback
 from .files import atomic_dir
 from .findings import Finding
 from .form import Form, build_form
@@ -19,6 +19,7 @@ from .publish import (
     write_csv,
     write_findings_json,
 )
+from .remind import REMINDER_FOLDER, Reminder, write_reminders
 from .report import build_context, render_report
 from .rounds import Round, load_round, scaffold_round
 from .status import StatusLine, respondent_status, status_frame
@@ -131,6 +132,43 @@ def make_feedback(name: str, today: dt.date | None = None) -> Feedback:
     """A feedback workbook for every answer with findings, a receipt for every clean one."""
     today = today or dt.date.today()
     return _feedback(check_round(name, today), today)
+
+
+@dataclass
+class Reminded:
+    feedback: Feedback
+    folder: Path
+    reminders: list[Reminder]
+
+
+def _blanks(rnd: Round, form: Form, codes: list[str]) -> dict[str, Path]:
+    """The blank workbooks sent out; any not made yet are made now."""
+    blanks = {}
+    for code in codes:
+        respondent = rnd.config.respondent(code)
+        assert respondent is not None
+        path = rnd.output_dir / TEMPLATES_FOLDER / blank_file_name(respondent, rnd.config.id)
+        if not path.is_file():
+            write_blank_workbook(form, respondent, path)
+        blanks[code] = path
+    return blanks
+
+
+def remind_round(name: str, today: dt.date | None = None) -> Reminded:
+    """Draft e-mails (.eml) to every respondent who is missing or has errors. Nothing is sent."""
+    today = today or dt.date.today()
+    checked = check_round(name, today)
+    feedback = _feedback(checked, today)
+    lines = round_status(checked, today)
+    rnd, form = checked.round, checked.form
+    blanks = _blanks(rnd, form, [line.code for line in lines if line.state == "mangler"])
+    findings = {code: for_respondent(r) for code, r in checked.intake.responses.items()}
+    sent = {s.code: s for s in feedback.sent}
+    target = rnd.output_dir / REMINDER_FOLDER
+    with atomic_dir(target) as staging:
+        reminders = write_reminders(form, lines, sent, findings, blanks, staging, today)
+    moved = [replace(r, path=target / r.path.name) for r in reminders]
+    return Reminded(feedback, target, moved)
 
 
 @dataclass

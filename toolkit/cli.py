@@ -215,9 +215,31 @@ def feedback(round: RoundArg) -> None:
     missing = [r.name for r in result.checked.round.config.respondents if r.code not in answered]
     if missing:
         console.print(
-            f"{len(missing)} har ikke svaret: {', '.join(missing)}. Send en påmindelse.",
+            f"{len(missing)} har ikke svaret: {', '.join(missing)}. "
+            f"Lav påmindelser med: toolkit remind {round}",
             highlight=False,
         )
+
+
+@app.command()
+@_usage_errors
+def remind(round: RoundArg) -> None:
+    """Skriv udkast til påmindelser (.eml) til hver respondent, der mangler at svare eller har
+    fejl, med det tomme regneark eller tilbagemeldingen vedhæftet. Intet sendes."""
+    result = api.remind_round(round)
+    for r in result.reminders:
+        attached = r.attachment.name if r.attachment else "intet vedhæftet"
+        to = r.to or "[red]ingen e-mail i round.yaml: skriv modtageren selv[/]"
+        console.print(f"  {escape(r.name)} ({r.reason}) → {to}", highlight=False)
+        console.print(f"    {r.path.name}  [dim]({escape(attached)})[/]", highlight=False)
+    if not result.reminders:
+        console.print("[green]Ingen mangler at svare, og ingen svar har fejl.[/]")
+        return
+    console.print(
+        f"{len(result.reminders)} udkast skrevet i {result.folder}. Intet er sendt: åbn "
+        ".eml-filerne i mailprogrammet, tjek dem, og send dem derfra.",
+        highlight=False,
+    )
 
 
 @app.command()

@@ -327,7 +327,7 @@ def _write_overview(ws: Worksheet, wb: Workbook, form: Form, response: Response,
         ws.cell(row, 1, f"{n}.").alignment = Alignment(horizontal="right", vertical="top")
         ws.cell(row, 2, step).alignment = wrap
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=5)
-        ws.row_dimensions[row].height = 15 * math.ceil(len(step) / 140)
+        ws.row_dimensions[row].height = 15 * math.ceil(len(step) / 160)
         row += 1
 
     row += 1
