@@ -10,11 +10,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import api
+from .danish import format_date, format_datetime
 from .findings import SEVERITY_DA, Finding, count_by_severity
 from .spec import SpecError
+from .status import days_text
 
 app = typer.Typer(
     help="Indsamling, validering og afrapportering af kommunale besvarelser.\n\n"
@@ -145,47 +148,121 @@ def validate(
     raise typer.Exit(1 if checked.has_errors else 0)
 
 
-def _days_text(days: int | None) -> str:
-    if days is None:
-        return "ingen frist"
-    if days > 0:
-        return f"{days} dage til fristen"
-    if days == 0:
-        return "fristen er i dag"
-    return f"{-days} dage over fristen"
+STATE_STYLE = {"modtaget": "green", "fejl": "bold red", "mangler": "yellow"}
+
+
+def _file_cell(line: api.StatusLine) -> str:
+    """The file that counts, when it was saved, and every file it replaced with the reason."""
+    parts = [escape(line.file)] if line.file else []
+    if line.saved_at:
+        parts.append(f"[dim]gemt {format_datetime(line.saved_at)}[/]")
+    if line.from_feedback:
+        parts.append("[cyan]rettet tilbagemelding[/]")
+    for old in line.replaced:
+        style = "yellow" if old.reason == "name" else "dim"
+        parts.append(f"[{style}]erstatter: {escape(old.text)}[/]")
+    return "\n".join(parts)
 
 
 @app.command()
 @_usage_errors
 def status(round: RoundArg) -> None:
-    """Én linje pr. respondent: modtaget, mangler eller har fejl, og hvilken fil der tæller."""
+    """Én linje pr. respondent: modtaget, mangler eller har fejl, filen der tæller, de filer den
+    erstatter, fund og dage over fristen."""
     checked = api.check_round(round)
     lines = api.round_status(checked)
     table = Table(title=f"Status for {checked.round.config.title}", title_justify="left")
     for column in ("Kode", "Respondent", "Tilstand", "Fil der tæller", "Fund", "Frist"):
         table.add_column(column, overflow="fold")  # never cut a file name short with '…'
-    colours = {"modtaget": "green", "fejl": "red", "mangler": "yellow"}
     for line in lines:
-        file_text = line.file
-        if line.superseded:
-            file_text += f"\n[dim]erstatter: {', '.join(line.superseded)}[/]"
-        late = line.state != "modtaget" and line.days_to_deadline is not None
-        deadline = _days_text(line.days_to_deadline) if late or line.state == "mangler" else ""
+        found = ""
+        if line.state != "mangler":
+            found = f"{line.errors} fejl, {line.warnings} adv."
+            if line.notes:
+                found += f", {line.notes} {'note' if line.notes == 1 else 'noter'}"
+        deadline = ""
+        if line.state != "modtaget" and line.days_to_deadline is not None:
+            style = "bold red" if line.days_overdue else "yellow"
+            deadline = f"[{style}]{days_text(line.days_to_deadline)}[/]"
         table.add_row(
-            line.code, line.name, f"[{colours[line.state]}]{line.state}[/]", file_text,
-            f"{line.errors} fejl, {line.warnings} adv." if line.state != "mangler" else "",
-            deadline,
+            line.code, line.name, f"[{STATE_STYLE[line.state]}]{line.state}[/]", _file_cell(line),
+            found, deadline,
         )  # fmt: skip
     console.print(table)
     received = sum(1 for line in lines if line.state != "mangler")
-    console.print(
-        f"{received} af {len(lines)} har svaret. Fristen: "
-        f"{_days_text(lines[0].days_to_deadline if lines else None)}."
+    deadline = checked.round.config.deadline
+    when = (
+        f"{format_date(deadline)}, {days_text(lines[0].days_to_deadline)}"
+        if deadline and lines
+        else "ingen frist"
     )
+    console.print(f"{received} af {len(lines)} har svaret. Fristen: {when}.")
     unknown = [f for f in checked.findings if not f.respondent and f.severity != "info"]
     if unknown:
-        console.print(f"[red]{len(unknown)} filer kunne ikke henføres til en respondent[/]"
+        files = "fil" if len(unknown) == 1 else "filer"
+        console.print(f"[red]{len(unknown)} {files} kunne ikke henføres til en respondent[/]"
                       " (se: toolkit validate).")  # fmt: skip
+
+
+def _print_sent(result: api.Feedback) -> None:
+    made = {"tilbagemelding": 0, "kvittering": 0}
+    for sent in result.sent:
+        if sent.path is None:
+            console.print(f"[red]{escape(sent.name)}:[/] {escape(sent.problem)}", highlight=False)
+            continue
+        made[sent.kind] += 1
+    console.print(
+        f"Tilbagemelding: {result.folder} ({made['tilbagemelding']} regneark med fund, "
+        f"{made['kvittering']} kvitteringer)",
+        highlight=False,
+    )
+
+
+@app.command()
+@_usage_errors
+def feedback(round: RoundArg) -> None:
+    """Lav tilbagemelding til hver respondent i outputs/ROUND/tilbagemelding/: en kopi af deres
+    eget regneark med fundene markeret, eller en kvittering, hvis svaret er uden fund."""
+    result = api.make_feedback(round)
+    table = Table(show_header=True, header_style="bold")
+    for column in ("Respondent", "Får", "Fil"):
+        table.add_column(column, overflow="fold")
+    for sent in result.sent:
+        what = {"tilbagemelding": f"[red]tilbagemelding[/] ({sent.errors} fejl, "
+                f"{sent.warnings} adv.)", "kvittering": "[green]kvittering[/]",
+                "ingen": "[red]intet (se nedenfor)[/]"}[sent.kind]  # fmt: skip
+        table.add_row(sent.name, what, sent.path.name if sent.path else "")
+    console.print(table)
+    _print_sent(result)
+    answered = {s.code for s in result.sent}
+    missing = [r.name for r in result.checked.round.config.respondents if r.code not in answered]
+    if missing:
+        console.print(
+            f"{len(missing)} har ikke svaret: {', '.join(missing)}. "
+            f"Lav påmindelser med: toolkit remind {round}",
+            highlight=False,
+        )
+
+
+@app.command()
+@_usage_errors
+def remind(round: RoundArg) -> None:
+    """Skriv udkast til påmindelser (.eml) til hver respondent, der mangler at svare eller har
+    fejl, med det tomme regneark eller tilbagemeldingen vedhæftet. Intet sendes."""
+    result = api.remind_round(round)
+    for r in result.reminders:
+        attached = r.attachment.name if r.attachment else "intet vedhæftet"
+        to = r.to or "[red]ingen e-mail i round.yaml: skriv modtageren selv[/]"
+        console.print(f"  {escape(r.name)} ({r.reason}) → {to}", highlight=False)
+        console.print(f"    {r.path.name}  [dim]({escape(attached)})[/]", highlight=False)
+    if not result.reminders:
+        console.print("[green]Ingen mangler at svare, og ingen svar har fejl.[/]")
+        return
+    console.print(
+        f"{len(result.reminders)} udkast skrevet i {result.folder}. Intet er sendt: åbn "
+        ".eml-filerne i mailprogrammet, tjek dem, og send dem derfra.",
+        highlight=False,
+    )
 
 
 @app.command()
@@ -198,6 +275,8 @@ def build(round: RoundArg) -> None:
     console.print(f"Samlet regneark: {built.workbook}", highlight=False)
     console.print(f"Data (CSV):     {built.folder / 'data'}", highlight=False)
     console.print(f"Fund:           {built.folder / 'fund.csv'}", highlight=False)
+    if built.feedback is not None:
+        _print_sent(built.feedback)
     console.print(_summary_line(findings))
     if built.checked.has_errors:
         console.print(

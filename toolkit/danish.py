@@ -45,6 +45,26 @@ def format_date(value: dt.date | dt.datetime | None, style: str = "long") -> str
     return f"{value.day}. {MONTHS[value.month - 1]} {value.year}"
 
 
+def local_time(value: dt.datetime) -> dt.datetime:
+    """A stored UTC time as Danish wall-clock time (the machine's own zone without tzdata)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    try:
+        from zoneinfo import ZoneInfo
+
+        return value.astimezone(ZoneInfo("Europe/Copenhagen"))
+    except Exception:  # no time zone database (Windows without the tzdata package)
+        return value.astimezone()
+
+
+def format_datetime(value: dt.datetime | None) -> str:
+    """'10. januar 2024 kl. 10.00', in Danish time."""
+    if value is None:
+        return ""
+    local = local_time(value)
+    return f"{format_date(local)} kl. {local:%H.%M}"
+
+
 @dataclass(frozen=True)
 class ParsedText:
     """A number read from text: the value, or why it was refused; `note` says what was assumed."""

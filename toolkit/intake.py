@@ -29,6 +29,8 @@ class FileRecord:
     saved_at: dt.datetime | None = None
     modified_at: dt.datetime | None = None
     superseded_by: str = ""
+    superseded_reason: str = ""  # saved | modified | name | copy: what decided the order
+    meta: dict[str, str] = field(default_factory=dict)  # the workbook's hidden metadata
 
 
 @dataclass
@@ -101,6 +103,7 @@ def collect(rnd: Round, form: Form) -> Intake:
             continue
         record.respondent = respondent.code
         record.saved_at = book.saved_at
+        record.meta = dict(book.meta)
         book.findings = found
         candidates.setdefault(respondent.code, []).append((record, book))
     for code, items in candidates.items():
@@ -117,7 +120,12 @@ def collect(rnd: Round, form: Form) -> Intake:
             record.state = "superseded"
             record.superseded_by = winner_record.display
             same = _digest(record.path) == winner_digest
-            tie = _newest_key((record, _book))[:2] == _newest_key(items[-1])[:2]
+            key, winner_key = _newest_key((record, _book)), _newest_key(items[-1])
+            tie = key[:2] == winner_key[:2]
+            record.superseded_reason = (
+                "copy" if same else "name" if tie else "modified" if key[0] == winner_key[0]
+                else "saved"
+            )  # fmt: skip
             reason = (
                 "Filen er en kopi af"
                 if same

@@ -61,9 +61,20 @@ def write_findings_json(findings: list[Finding], target: Path) -> None:
 SHEET_TITLES = {"completeness": "Status", "findings": "Fund"}
 
 
-def write_consolidated_workbook(merged: Merged, findings: list[Finding], target: Path,
-                                title: str) -> None:  # fmt: skip
-    """All merged data in long form with provenance, plus status and findings sheets."""
+STATE_COLOURS = {"modtaget": "#C6EFCE", "fejl": "#FFC7CE", "mangler": "#FFEB9C"}
+
+
+def write_consolidated_workbook(
+    merged: Merged,
+    findings: list[Finding],
+    target: Path,
+    title: str,
+    status: pd.DataFrame | None = None,
+) -> None:
+    """All merged data in long form with provenance, plus status and findings sheets.
+
+    `status` (status.status_frame) replaces the plain completeness table on the Status sheet.
+    """
     wb = xlsxwriter.Workbook(
         str(target),
         {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
@@ -72,7 +83,8 @@ def write_consolidated_workbook(merged: Merged, findings: list[Finding], target:
     header = wb.add_format({"bold": True, "font_color": "white", "bg_color": "#1F3864",
                             "text_wrap": True, "valign": "top"})  # fmt: skip
     text = wb.add_format({"valign": "top"})
-    sheets: list[tuple[str, pd.DataFrame]] = [("Status", merged.completeness)]
+    status = merged.completeness if status is None else status
+    sheets: list[tuple[str, pd.DataFrame]] = [("Status", status)]
     sheets += [(name[:31], frame) for name, frame in merged.datasets.items()]
     sheets.append(("Fund", findings_frame(findings)))
     for name, frame in sheets:
@@ -86,6 +98,13 @@ def write_consolidated_workbook(merged: Merged, findings: list[Finding], target:
                 _write_value(ws, i, j, value)
         if len(frame.columns):
             ws.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
+        if name == "Status" and "tilstand" in frame.columns and len(frame):
+            col = list(frame.columns).index("tilstand")
+            for state, colour in STATE_COLOURS.items():
+                ws.conditional_format(1, col, len(frame), col, {
+                    "type": "cell", "criteria": "==", "value": f'"{state}"',
+                    "format": wb.add_format({"bg_color": colour}),
+                })  # fmt: skip
         ws.freeze_panes(1, 0)
     wb.close()
 
