@@ -573,9 +573,9 @@ CREATED = dt.datetime(2020, 2, 14, 9, 0)
 _CORE_TIME = re.compile(r"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
 
 
-def stamp(path: Path, saved: dt.datetime) -> None:
+def stamp(path: Path, saved: dt.datetime, created: dt.datetime = CREATED) -> None:
     """Set the save time in docProps/core.xml, the zip entry times and the file's mtime."""
-    times = {"created": CREATED, "modified": saved}
+    times = {"created": created, "modified": saved}
     with zipfile.ZipFile(path) as src:
         entries = [(info, src.read(info.filename)) for info in src.infolist()]
     tmp = path.with_name(f".{path.name}.stamp")
