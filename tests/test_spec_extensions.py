@@ -320,7 +320,7 @@ SUMMARY = ["report", "summaries", 0]
         (_set(["data", "historik", "file"], "mangler.yaml"), "data.historik.file",
          "'mangler.yaml' findes ikke"),
         (_set(["data", "historik", "file"], "../../../etc/hostname"), "data.historik.file",
-         "findes ikke ved siden af spec.yaml"),
+         "skal ligge under templates/"),
         (_set(["data", "historik", "key"], "year"), "data.historik (historik.yaml)[0].year",
          "mangler"),
         (_set(["data", "Historik"], "noter.yaml"), "data.Historik", "små bogstaver"),

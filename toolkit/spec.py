@@ -560,7 +560,11 @@ def _data_files(r: _Reader, data: Any, folder: Path | None) -> dict[str, DataSpe
             raise r.fail(f"{path}.file", "datafiler kan kun bruges i en spec.yaml i en mappe")
         file = (folder / file_name).resolve()
         if not file.is_relative_to(folder.resolve().parent) or not file.is_file():
-            raise r.fail(f"{path}.file", f"filen '{file_name}' findes ikke ved siden af spec.yaml")
+            raise r.fail(
+                f"{path}.file",
+                f"filen '{file_name}' findes ikke; stien regnes fra mappen med spec.yaml, og "
+                "filen skal ligge under templates/",
+            )
         try:
             content = yaml.safe_load(file.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
