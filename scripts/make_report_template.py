@@ -476,45 +476,14 @@ def resume(doc) -> None:
     tag(doc, "{%p endif %}")
 
 
-def method(doc) -> None:
-    para(doc, "2. Metode og datagrundlag", style="Heading 1")
-    para(doc, "Dataindsamling", style="Heading 2")
-    para(
-        doc,
-        "Sekretariatet har sendt et regneark til de {{ n_respondents }} respondenter"
-        "{% if deadline %} med svarfrist {{ deadline }}{% endif %}. Regnearket spurgte til "
-        "antal borgere i målgruppen i {{ years|join_da }} fordelt på delgrupper, til de "
-        "tilbud, der er anvendt til målgruppen, og til udmeldingens spørgsmål.",
-    )
-    para(
-        doc,
-        "De indkomne regneark er kontrolleret automatisk for manglende, ugyldige og "
-        "usandsynlige værdier. Hvor en respondent har indsendt flere versioner, indgår den "
-        "seneste. De regionale tal er summen af de gyldige svar.",
-    )
-    para(
-        doc,
-        "Antallet af borgere i målgruppen er lille. Af hensyn til borgernes anonymitet "
-        "gengives kun regionale tal; antal pr. kommune fremgår ikke af besvarelsen.",
-    )
-
-    para(doc, "Besvarelser", style="Heading 2")
-    para(
-        doc,
-        "Der er modtaget svar fra {{ n_received }} af {{ n_respondents }} respondenter. "
-        "Tabellen viser status for hver respondent.",
-    )
-    status_table(doc)
-    caveats(doc)
-
-
-def status_table(doc) -> None:
-    """Every respondent with state (red unless received without errors), errors, warnings."""
+def status_table(doc, who="Respondent") -> None:
+    """A table of every respondent: state (red unless received without errors), errors,
+    warnings and share filled. Shared by the report templates of every kind."""
     para(doc, "Status for besvarelserne", style="Caption")
     table = report_table(
         doc,
         [6.0, 4.4, 1.7, 2.1, 1.8],
-        ["Respondent", "Status", "Fejl", "Advarsler", "Udfyldt"],
+        [who, "Status", "Fejl", "Advarsler", "Udfyldt"],
         numeric=(2, 3, 4),
     )
     tag_row(table, "{%tr for r in respondents %}")
@@ -546,7 +515,7 @@ def status_table(doc) -> None:
 
 
 def caveats(doc) -> None:
-    """Whose data was left out or flagged, and the secretariat's contact."""
+    """Whose data was left out or flagged, and why."""
     para(doc, "Forbehold i datagrundlaget", style="Heading 2")
     tag(doc, "{%p if flagged %}")
     para(doc, "Følgende respondenters data er udeladt eller kun delvist medtaget:")
@@ -557,6 +526,38 @@ def caveats(doc) -> None:
     tag(doc, "{%p else %}")
     para(doc, "Alle respondenter har svaret uden fejl. Der er ingen forbehold i datagrundlaget.")
     tag(doc, "{%p endif %}")
+
+
+def method(doc) -> None:
+    para(doc, "2. Metode og datagrundlag", style="Heading 1")
+    para(doc, "Dataindsamling", style="Heading 2")
+    para(
+        doc,
+        "Sekretariatet har sendt et regneark til de {{ n_respondents }} respondenter"
+        "{% if deadline %} med svarfrist {{ deadline }}{% endif %}. Regnearket spurgte til "
+        "antal borgere i målgruppen i {{ years|join_da }} fordelt på delgrupper, til de "
+        "tilbud, der er anvendt til målgruppen, og til udmeldingens spørgsmål.",
+    )
+    para(
+        doc,
+        "De indkomne regneark er kontrolleret automatisk for manglende, ugyldige og "
+        "usandsynlige værdier. Hvor en respondent har indsendt flere versioner, indgår den "
+        "seneste. De regionale tal er summen af de gyldige svar.",
+    )
+    para(
+        doc,
+        "Antallet af borgere i målgruppen er lille. Af hensyn til borgernes anonymitet "
+        "gengives kun regionale tal; antal pr. kommune fremgår ikke af besvarelsen.",
+    )
+
+    para(doc, "Besvarelser", style="Heading 2")
+    para(
+        doc,
+        "Der er modtaget svar fra {{ n_received }} af {{ n_respondents }} respondenter. "
+        "Tabellen viser status for hver respondent.",
+    )
+    status_table(doc)
+    caveats(doc)
     para(
         doc,
         "Spørgsmål til besvarelsen kan rettes til {{ secretariat.name }}"

@@ -89,14 +89,14 @@ def resume(doc) -> None:
     )
     para(
         doc,
-        "Respondenterne har nævnt {{ s.n_items }} målgrupper. En målgruppe, som mindst "
+        "Respondenterne har nævnt {{ s.rows|length }} målgrupper. En målgruppe, som mindst "
         f"{N} respondenter nævner, er i denne opgørelse en fælles udfordring.",
     )
     tag(doc, "{%p if shared %}")
     para(doc, "Fælles udfordringer", style="Heading 2")
     tag(doc, "{%p for r in shared %}")
     p = para(doc, "{{ r.key }}: ", style="List Bullet", bold=True)
-    p.add_run("nævnt af {{ r.n_respondents }} respondenter ({{ r.respondent_names|join_da }}).")
+    p.add_run("nævnt af {{ r.n_respondents }} respondenter ({{ r.respondents }}).")
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p else %}")
     para(
@@ -106,7 +106,7 @@ def resume(doc) -> None:
     )
     tag(doc, "{%p endif %}")
     tag(doc, "{%p set k = summaries.kapacitet_type_aar %}")
-    tag(doc, "{%p if k.n_items %}")
+    tag(doc, "{%p if k.rows %}")
     para(
         doc,
         "De planlagte ændringer i kapaciteten giver samlet {{ k.total }} pladser eller "
@@ -148,7 +148,7 @@ def method(doc) -> None:
 def matrix_section(doc) -> None:
     para(doc, "3. Målgrupper og respondenter", style="Heading 1")
     tag(doc, "{%p set s = summaries.maalgrupper %}")
-    tag(doc, "{%p if s.n_items %}")
+    tag(doc, "{%p if s.rows %}")
     para(
         doc,
         "Tabellen viser, hvilke respondenter der har nævnt hver målgruppe, flest først. "
@@ -258,7 +258,7 @@ def matrix_section(doc) -> None:
 def capacity_section(doc) -> None:
     para(doc, "4. Planlagte ændringer i kapaciteten", style="Heading 1")
     tag(doc, "{%p set k = summaries.kapacitet_type_aar %}")
-    tag(doc, "{%p if k.n_items %}")
+    tag(doc, "{%p if k.rows %}")
     para(
         doc,
         "Tabellen lægger de planlagte ændringer i antal pladser sammen pr. type og år. "

@@ -156,4 +156,4 @@ def test_a_missing_round_list_is_a_usage_error_naming_it(home):
     config.write_text(text, encoding="utf-8")
     result = invoke("templates", "u1")
     assert result.exit_code == 2
-    assert "round.yaml: target_groups: mangler" in " ".join(result.output.split())
+    assert "(round.yaml): target_groups: mangler" in " ".join(result.output.split())

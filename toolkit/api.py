@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .charts import draw_charts
 from .danish import format_date
 from .feedback import FEEDBACK_FOLDER, Sent, for_respondent, write_feedback
 from .files import atomic_dir
@@ -29,6 +30,7 @@ from .writer import blank_file_name, write_blank_workbook
 TEMPLATES_FOLDER = "skabeloner"
 RESULT_FOLDER = "resultat"
 REPORT_NAME = "rapport.docx"
+CHARTS_FOLDER = "figurer"
 WORKBOOK_NAME = "samlet.xlsx"
 
 
@@ -204,7 +206,8 @@ def build_round(name: str, today: dt.date | None = None) -> Built:
     status = status_frame(round_status(checked, today), merged.completeness, written)
     target = rnd.output_dir / RESULT_FOLDER
     with atomic_dir(target) as staging:
-        render_report(rnd.spec.report_template, context, staging / REPORT_NAME)
+        images = draw_charts(context["chart_data"], staging / CHARTS_FOLDER)
+        render_report(rnd.spec.report_template, context, staging / REPORT_NAME, images)
         write_consolidated_workbook(
             merged, findings, staging / WORKBOOK_NAME, rnd.config.title, status
         )

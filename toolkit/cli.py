@@ -67,7 +67,9 @@ def new(
             ) from None
     folder = api.new_round(round, kind, when)
     console.print(f"Oprettet: {folder / 'round.yaml'}")
-    console.print("Ret titel, år, delgrupper, spørgsmål og frist, og kør derefter:")
+    console.print(
+        "Ret rundens oplysninger (titel, frist, lister og respondenter), og kør derefter:"
+    )
     console.print(f"  toolkit templates {round}")
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 MONTHS = (
     "januar", "februar", "marts", "april", "maj", "juni",
@@ -63,6 +65,14 @@ def format_datetime(value: dt.datetime | None) -> str:
         return ""
     local = local_time(value)
     return f"{format_date(local)} kl. {local:%H.%M}"
+
+
+def join_da(names: Iterable[Any]) -> str:
+    """'A', 'A og B', 'A, B og C'; numbers are joined as text (2019, 2020 og 2021)."""
+    names = [str(n) for n in names if n is not None and n != ""]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " og " + names[-1]
 
 
 @dataclass(frozen=True)

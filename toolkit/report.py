@@ -6,33 +6,27 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import statistics
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import pandas as pd
-from docxtpl import DocxTemplate
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
 
-from .danish import format_date, format_number, format_percent
+from .crosstab import crosstab
+from .danish import format_date, format_number, format_percent, join_da
 from .findings import SEVERITY_DA, Finding
 from .form import Form
 from .intake import Intake
 from .merge import Merged
 from .rules import FILTERS, rule_environment
-from .spec import ComputedSpec
-from .tabulate import crosstab
+from .spec import ComputedSpec, SpecError
 from .validate import CANNOT, INVALID, OK
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 STATE_DA = {"modtaget": "Modtaget", "fejl": "Modtaget med fejl", "mangler": "Mangler"}
-
-
-def join_da(names: list[str]) -> str:
-    """'A', 'A og B', 'A, B og C'."""
-    names = [n for n in names if n]
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " og " + names[-1]
 
 
 def _noun(names: list[str]) -> str:
@@ -70,12 +64,15 @@ def _grid_context(form: Form, intake: Intake) -> dict[str, Any]:
     for layout in form.grids:
         rows = []
         col_totals: list[float] = [0] * len(layout.columns)
+        column_known: list[list[float]] = [[] for _ in layout.columns]
+        aggregate = layout.block.aggregate
         for axis in layout.rows:
             values: list[float | None] = []
             missing_codes, cannot_codes, partial_codes = [], [], []
             notes = []
             per_col = [0.0] * len(layout.columns)
             answered_any = [False] * len(layout.columns)
+            known: list[list[float]] = [[] for _ in layout.columns]
             for code in all_codes:
                 response = intake.responses.get(code)
                 if response is None:
@@ -89,6 +86,8 @@ def _grid_context(form: Form, intake: Intake) -> dict[str, Any]:
                     if status == OK:
                         per_col[j] += v.value  # type: ignore[union-attr]
                         answered_any[j] = True
+                        known[j].append(v.value)  # type: ignore[union-attr]
+                        column_known[j].append(v.value)  # type: ignore[union-attr]
                 if all(s == CANNOT for s in statuses) or (
                     CANNOT in statuses and OK not in statuses
                 ):
@@ -101,7 +100,10 @@ def _grid_context(form: Form, intake: Intake) -> dict[str, Any]:
                 if note and note.status == OK:
                     notes.append({"respondent": response.respondent.name, "text": note.value})
             for j in range(len(layout.columns)):
-                values.append(per_col[j] if answered_any[j] else None)
+                if aggregate == "sum":
+                    values.append(per_col[j] if answered_any[j] else None)
+                else:
+                    values.append(_statistic(aggregate, known[j]))
                 col_totals[j] += per_col[j]
             missing = _names(form, missing_codes)
             cannot = _names(form, cannot_codes)
@@ -111,7 +113,12 @@ def _grid_context(form: Form, intake: Intake) -> dict[str, Any]:
                     "key": axis.key,
                     "label": axis.label,
                     "values": values,
-                    "cells": [_fmt(v) if v is not None else "–" for v in values],
+                    "cells": [
+                        (_fmt(v) if aggregate == "sum" else _fmt_statistic(v))
+                        if v is not None
+                        else "–"
+                        for v in values
+                    ],  # fmt: skip
                     "missing": missing,
                     "missing_names": join_da(missing),
                     "missing_text": missing_text(missing),
@@ -124,13 +131,36 @@ def _grid_context(form: Form, intake: Intake) -> dict[str, Any]:
                     + (f" ({missing_text(missing)})" if missing else ""),
                 }
             )
+        if aggregate == "sum":
+            totals = [_fmt(t) for t in col_totals]
+        else:
+            totals = [_fmt_statistic(_statistic(aggregate, v)) for v in column_known]
         grids[layout.block.id] = {
             "label": layout.block.label,
             "columns": [c.label for c in layout.columns],
             "rows": rows,
-            "totals": [_fmt(t) for t in col_totals],
+            "totals": totals,
+            "aggregate": aggregate,
+            "total_label": AGGREGATE_DA[aggregate],
         }
     return grids
+
+
+AGGREGATE_DA = {"sum": "I alt", "mean": "Gennemsnit", "median": "Median"}
+
+
+def _statistic(aggregate: str, values: list[float]) -> float | None:
+    """Mean or median of the respondents' numbers, to one decimal; None when nobody answered."""
+    if not values:
+        return None
+    result = statistics.fmean(values) if aggregate == "mean" else statistics.median(values)
+    return round(float(result), 1)
+
+
+def _fmt_statistic(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return format_number(value, 0 if float(value).is_integer() else 1)
 
 
 def _table_frames(form: Form, merged: Merged) -> dict[str, pd.DataFrame]:
@@ -209,6 +239,7 @@ def _summary_context(form: Form, frames: dict[str, pd.DataFrame],
                      answered: list[str]) -> dict[str, Any]:  # fmt: skip
     summaries = {}
     params = dict(form.config.params)
+    names = [r.name for r in form.config.respondents]
     for summary in form.spec.summaries:
         formats = _formatters(form, summary.table)
         records = frames[summary.table].to_dict("records")
@@ -216,9 +247,10 @@ def _summary_context(form: Form, frames: dict[str, pd.DataFrame],
             where = rule_environment().compile_expression(summary.where)
             records = [r for r in records if _computed_value(where, r, params)]
         if summary.is_crosstab:
-            block = next(b for b, _sheet in form.tables if b.id == summary.table)
-            columns = {c.id: c for c in block.columns}
-            summaries[summary.id] = crosstab(summary, records, columns, answered)
+            spec_block = next(t for t in form.spec.tables() if t.id == summary.table)
+            summaries[summary.id] = crosstab(
+                summary, form.table(summary.table), spec_block, records, names, answered
+            )
             continue
         keys = list(summary.group_by)
         inner_keys = keys[1:] or keys
@@ -392,6 +424,8 @@ def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Fin
     ]
     frames = _table_frames(form, merged)
     questions, themes = _questions_context(form, intake)
+    answered = [r["name"] for r in respondents if r["state"] != "mangler"]
+    summaries = _summary_context(form, frames, answered)
     context = {
         "title": cfg.title,
         "kind_name": form.spec.name,
@@ -417,9 +451,10 @@ def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Fin
         "flagged": flagged,
         "grids": _grid_context(form, intake),
         "tables": _tables_context(form, frames),
-        "summaries": _summary_context(
-            form, frames, [r["name"] for r in respondents if r["state"] != "mangler"]
-        ),
+        "summaries": summaries,
+        "chart_data": chart_context(form, summaries),
+        "round": cfg.raw,
+        "data": form.data or {},
         "questions": questions,
         "themes": themes,
         "findings": open_findings,
@@ -427,6 +462,41 @@ def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Fin
         "n_warnings": sum(1 for f in open_findings if f["severity"] == "advarsel"),
     }
     return _clean(context)
+
+
+def chart_context(form: Form, summaries: dict[str, Any]) -> dict[str, Any]:
+    """What each chart in the spec shows, as plain data: panels of categories and series.
+
+    A summary with one part is one panel; one with parts (a repeated column such as one per
+    indicator) is one panel per part. Without `count` the series is the row totals."""
+    charts = {}
+    for chart in form.spec.charts:
+        summary = summaries[chart.summary]
+        parts = summary["parts"] if len(summary["parts"]) > 1 else [summary]
+        panels = []
+        for part in parts:
+            rows = part["rows"] or [{"key": "I alt", "values": part["total_values"],
+                                     "total_value": part["total_value"]}]  # fmt: skip
+            if part["columns"]:
+                series = [
+                    {"label": label, "values": [r["values"][j] for r in rows]}
+                    for j, label in enumerate(part["columns"])
+                ]
+            else:
+                series = [{"label": "Antal", "values": [r["total_value"] for r in rows]}]
+            panels.append(
+                {"title": part["label"] if len(parts) > 1 else "",
+                 "categories": [str(r["key"]) for r in rows], "series": series}
+            )  # fmt: skip
+        charts[chart.id] = {
+            "id": chart.id,
+            "title": chart.title,
+            "type": chart.type,
+            "value_label": chart.value_label,
+            "legend_title": summary["count_label"] if len(summary["parts"]) == 1 else "",
+            "panels": panels,
+        }
+    return charts
 
 
 def _clean(value: Any) -> Any:
@@ -447,19 +517,73 @@ def jinja_environment() -> jinja2.Environment:
     return env
 
 
-def render_report(template: Path, context: dict[str, Any], target: Path) -> Path:
+CHART_WIDTH_MM = 160  # the text width of an A4 page with 2,5 cm margins
+
+
+def render_report(template: Path, context: dict[str, Any], target: Path,
+                  images: dict[str, Path] | None = None) -> Path:  # fmt: skip
     """Render the kind's Word template. Respondent text is data, never template code.
+
+    `images` are the drawn charts by chart id (toolkit.charts): the template places one with
+    `{{ charts.<id> }}` alone in a paragraph.
 
     Afterwards the table of contents gets the document's headings as its cached result (so it
     is not empty in LibreOffice or a PDF made without a field update), and Word is told to
     refresh all fields (TOC page numbers, PAGE, NUMPAGES) when it opens the file.
     """
     doc = DocxTemplate(str(template))
-    doc.render(context, jinja_environment(), autoescape=True)
+    if images:
+        drawn = {
+            k: InlineImage(doc, str(path), width=Mm(CHART_WIDTH_MM)) for k, path in images.items()
+        }
+        context = {**context, "charts": drawn}
+    try:
+        doc.render(context, jinja_environment(), autoescape=True)
+    except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as exc:
+        # A Word template edited by hand: say where, not a traceback.
+        raise SpecError(
+            f"{template}: Word-skabelonen kan ikke udfyldes ({type(exc).__name__}: {exc}). "
+            "Tjek de Jinja-mærker, der er ændret, mod docs/report-context.md."
+        ) from None
+    _fit_repeated_columns(doc.docx)
     _fill_toc(doc.docx)
     _update_fields_on_open(doc.docx)
     doc.save(str(target))
     return target
+
+
+def _fit_repeated_columns(document: Any) -> None:
+    """Column widths of tables whose columns a {%tc for %} loop repeated.
+
+    docxtpl adds or removes grid columns at the end of such a table and spreads the width
+    evenly, whatever the columns hold. A template marks the repeated columns by leaving their
+    cells without a width: here those columns share what the columns with a width leave of
+    the table's width. Tables where every cell or no cell has a width are left as they are.
+    """
+    from docx.oxml.ns import qn
+
+    for tbl in document.element.body.iter(qn("w:tbl")):
+        grid = tbl.find(qn("w:tblGrid"))
+        first = tbl.find(qn("w:tr"))
+        if grid is None or first is None:
+            continue
+        cols = grid.findall(qn("w:gridCol"))
+        cells = first.findall(qn("w:tc"))
+        if len(cells) != len(cols) or any(c.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
+                                          is not None for c in cells):  # fmt: skip
+            continue
+        widths: list[int | None] = []
+        for cell in cells:
+            tc_w = cell.find(f"{qn('w:tcPr')}/{qn('w:tcW')}")
+            fixed = tc_w is not None and tc_w.get(qn("w:type")) in (None, "dxa")
+            widths.append(int(tc_w.get(qn("w:w"))) if fixed else None)
+        free = [i for i, w in enumerate(widths) if w is None]
+        if not free or len(free) == len(widths):
+            continue
+        total = sum(int(float(c.get(qn("w:w"), 0))) for c in cols)
+        share = max(total - sum(w for w in widths if w is not None), 0) // len(free)
+        for col, width in zip(cols, widths, strict=True):
+            col.set(qn("w:w"), str(width if width is not None else share))
 
 
 def _update_fields_on_open(document: Any) -> None:

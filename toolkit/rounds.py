@@ -10,7 +10,15 @@ from typing import Any
 
 import yaml
 
-from .spec import ID_PATTERN, Spec, SpecError, _Reader, check_parameter, load_spec
+from .spec import (
+    ID_PATTERN,
+    MAX_TABLE_ROWS,
+    Spec,
+    SpecError,
+    _Reader,
+    check_parameter,
+    load_spec,
+)
 
 CONFIG_NAME = "round.yaml"
 
@@ -48,6 +56,8 @@ class RoundConfig:
     issuer: str = ""
     secretariat: dict[str, str] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)  # the spec's parameters, resolved
+    table_rows: dict[str, int] = field(default_factory=dict)  # rows per table, over the spec's
+    data: dict[str, Any] = field(default_factory=dict)  # extends the kind's data files
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def respondent(self, code: str) -> Respondent | None:
@@ -161,6 +171,16 @@ def parse_round_config(data: Any, source: str) -> RoundConfig:
         )
     secretariat = data.get("secretariat") or {}
     r.mapping(secretariat, "secretariat")
+    table_rows = r.mapping(data.get("table_rows") or {}, "table_rows")
+    for table_id, rows in table_rows.items():
+        if isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= MAX_TABLE_ROWS:
+            raise r.fail(
+                f"table_rows.{table_id}", f"skal være et helt tal fra 1 til {MAX_TABLE_ROWS}"
+            )
+    extra_data = r.mapping(data.get("data") or {}, "data")
+    for name, value in extra_data.items():
+        if not isinstance(value, list | dict):
+            raise r.fail(f"data.{name}", "skal være en liste eller en samling")
     return RoundConfig(
         id=round_id,
         kind=kind,
@@ -173,6 +193,8 @@ def parse_round_config(data: Any, source: str) -> RoundConfig:
         target_group=r.text(data, "target_group", "(rod)", ""),
         issuer=r.text(data, "issuer", "(rod)", ""),
         secretariat={k: str(v) for k, v in secretariat.items()},
+        table_rows={str(k): v for k, v in table_rows.items()},
+        data=dict(extra_data),
         raw=data,
     )
 

@@ -32,15 +32,16 @@ ROUND_KEYS = {
 }  # fmt: skip
 # The pseudo-column every table row has in the report: the respondent's name.
 RESPONDENT_COLUMN = "respondent"
-SUMMARY_KEYS = {
-    "id", "table", "group_by", "sum", "first", "where", "by", "count", "sort", "skip_empty",
-}  # fmt: skip
-SUMMARY_SORTS = ("key", "total")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-# '@name': a list from the round config, e.g. '@years' or '@target_groups'.
+# '@name': a list from the round config, e.g. '@years' or '@offer_types'.
 REFERENCE = re.compile(r"^@[a-z][a-z0-9_]*$")
+GRID_AGGREGATES = ("sum", "mean", "median")
+COUNTABLE_TYPES = ("choice", "yesno", "whole", "text")
+CHART_TYPES = ("stacked", "percent", "grouped")
+SUMMARY_SORTS = ("key", "total")
 CELL_LIKE = re.compile(r"^[a-z]{1,3}[0-9]+$|^r[0-9]*c[0-9]*$")
 EXCEL_TEXT_LIMIT = 32767
+MAX_TABLE_ROWS = 100_000
 
 
 class SpecError(ValueError):
@@ -64,8 +65,9 @@ class FieldSpec:
     locked: bool = False
     width: float | None = None
     cannot_answer: str | None = None
-    # Choices with '@name' items, filled in from the round config by the form.
-    choices_from: tuple[str, ...] = ()
+    choices_from: str | None = None  # '@name': the choices are a list in the round config
+    repeat: str | None = None  # '@name': a table column repeated once per item of that list
+    group: str | None = None  # for a repeated column: the id of the column it was made from
 
     @property
     def is_number(self) -> bool:
@@ -87,6 +89,7 @@ class GridBlock:
     columns: Any
     cell: FieldSpec
     note: str | None = None
+    aggregate: str = "sum"  # how the report combines respondents' cells: sum, mean or median
 
 
 @dataclass(frozen=True)
@@ -159,9 +162,9 @@ class ComputedSpec:
 
 @dataclass(frozen=True)
 class SummarySpec:
-    """A view of a table for the report. Grouped (`group_by`: group rows, add up numbers, list
-    who said it) or a cross-tabulation (`by`: one row per value, `count`: one column per value
-    of another column or per respondent; cells count rows, or add up the `sum` column)."""
+    """A view of a table for the report. Either grouped (`group_by`: group rows, add up numbers,
+    list who said it) or a cross-tabulation (`by`/`count`/`mean`: count rows per value, or add
+    up the `sum` column, average numbers). `where` keeps only the rows it is true for."""
 
     id: str
     table: str
@@ -171,12 +174,36 @@ class SummarySpec:
     where: str | None = None  # a Jinja expression: only rows for which it is true
     by: str | None = None
     count: str | None = None
-    sort: str = "key"  # crosstab rows: 'key' (choice order, else alphabetical) or 'total'
-    skip_empty: bool = False  # crosstab: leave out rows without any table row
+    mean: tuple[str, ...] = ()
+    sort: str = "key"
+    skip_empty: bool = False
 
     @property
     def is_crosstab(self) -> bool:
-        return self.by is not None
+        return not self.group_by
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A chart of a cross-tabulating summary, drawn as a PNG and placed in the report."""
+
+    id: str
+    summary: str
+    type: str = "stacked"
+    title: str = ""
+    value_label: str = ""
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """A data file shipped with the kind (e.g. a history table), shown to the report and
+    extended by each round's config. With `key`, a round's item replaces the one with the same
+    key, and the list is sorted by it."""
+
+    name: str
+    file: Path
+    content: Any
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -190,6 +217,8 @@ class Spec:
     summaries: tuple[SummarySpec, ...] = ()
     parameters: tuple[ParameterSpec, ...] = ()
     computed: tuple[ComputedSpec, ...] = ()
+    charts: tuple[ChartSpec, ...] = ()
+    data: dict[str, DataSpec] = field(default_factory=dict)
     folder: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -273,21 +302,40 @@ FIELD_KEYS = {
 }  # fmt: skip
 
 
-def _field(r: _Reader, data: Any, path: str, id_key: str = "field") -> FieldSpec:
+def _reference(r: _Reader, value: Any, path: str, what: str = "en liste") -> str:
+    """A '@name' reference to a list in the round config."""
+    if not isinstance(value, str) or not REFERENCE.match(value.strip()):
+        raise r.fail(
+            path,
+            f"'{value}' skal være {what} eller en henvisning til en liste i rundens "
+            "konfiguration, fx '@offer_types'",
+        )
+    return value.strip()
+
+
+def _field(r: _Reader, data: Any, path: str, id_key: str = "field",
+           repeatable: bool = False) -> FieldSpec:  # fmt: skip
     data = r.mapping(data, path)
-    r.unknown_keys(data, FIELD_KEYS | {id_key}, path)
+    r.unknown_keys(data, FIELD_KEYS | {id_key} | ({"repeat"} if repeatable else set()), path)
     ftype = r.text(data, "type", path, default="text")
     if ftype not in FIELD_TYPES:
         raise r.fail(
             f"{path}.type", f"ukendt felttype '{ftype}'; brug en af: {', '.join(FIELD_TYPES)}"
         )
     choices: tuple[str, ...] = ()
-    choices_from: tuple[str, ...] = ()
-    if ftype == "choice":
-        raw = data.get("choices")
-        raw = [raw] if isinstance(raw, str) and REFERENCE.match(raw.strip()) else raw
-        raw = r.listing(raw, f"{path}.choices")
-        if not raw:
+    choices_from = None
+    if ftype == "choice" and isinstance(data.get("choices"), str):
+        choices_from = _reference(r, data["choices"], f"{path}.choices")
+    elif ftype == "choice":
+        raw = r.listing(data.get("choices"), f"{path}.choices")
+        # One '@name' among fixed choices: the round's list, then the fixed ones.
+        refs = [c for c in raw if isinstance(c, str) and REFERENCE.match(c.strip())]
+        if len(refs) > 1:
+            raise r.fail(f"{path}.choices", "højst én henvisning ('@navn') pr. liste")
+        if refs:
+            choices_from = refs[0].strip()
+            raw = [c for c in raw if c is not refs[0]]
+        if not raw and not choices_from:
             raise r.fail(f"{path}.choices", "et valg fra liste skal have mindst én mulighed")
         choices = tuple(str(c).strip() for c in raw)
         if any(REFERENCE.match(c) for c in choices):
@@ -321,6 +369,7 @@ def _field(r: _Reader, data: Any, path: str, id_key: str = "field") -> FieldSpec
         width=r.number(data, "width", path),
         cannot_answer=(data.get("cannot_answer") or None),
         choices_from=choices_from,
+        repeat=_reference(r, data["repeat"], f"{path}.repeat") if "repeat" in data else None,
     )
 
 
@@ -329,25 +378,39 @@ def _block(r: _Reader, data: Any, path: str) -> Block:
     if "field" in data:
         return FieldBlock(_field(r, data, path))
     if "grid" in data:
-        r.unknown_keys(data, FIELD_KEYS | {"grid", "rows", "columns", "note"}, path)
-        cell = _field(r, {k: v for k, v in data.items() if k not in ("rows", "columns", "note")},
-                      path, id_key="grid")  # fmt: skip
+        own = ("rows", "columns", "note", "aggregate")
+        r.unknown_keys(data, FIELD_KEYS | {"grid", *own}, path)
+        cell = _field(r, {k: v for k, v in data.items() if k not in own}, path, id_key="grid")
         for key in ("rows", "columns"):
             if key not in data:
                 raise r.fail(f"{path}.{key}", "mangler (en liste eller fx '@years')")
-        return GridBlock(cell.id, cell.label, data["rows"], data["columns"], cell, data.get("note"))
+            if not isinstance(data[key], list):
+                _reference(r, data[key], f"{path}.{key}")
+            elif not data[key]:
+                raise r.fail(f"{path}.{key}", "listen er tom")
+        aggregate = r.text(data, "aggregate", path, "sum")
+        if aggregate not in GRID_AGGREGATES:
+            raise r.fail(f"{path}.aggregate", f"skal være en af: {', '.join(GRID_AGGREGATES)}")
+        if aggregate != "sum" and not cell.is_number:
+            raise r.fail(f"{path}.aggregate", "kan kun bruges på talfelter (whole, decimal)")
+        return GridBlock(cell.id, cell.label, data["rows"], data["columns"], cell,
+                         data.get("note"), aggregate)  # fmt: skip
     if "table" in data:
         r.unknown_keys(data, {"table", "label", "columns", "rows", "prefill"}, path)
         table_id = r.identifier(data, "table", path)
         columns = tuple(
-            _field(r, c, f"{path}.columns[{i}]")
+            _field(r, c, f"{path}.columns[{i}]", repeatable=True)
             for i, c in enumerate(r.listing(data.get("columns"), f"{path}.columns"))
         )
         if not columns:
             raise r.fail(f"{path}.columns", "en tabel skal have mindst én kolonne")
         _unique([c.id for c in columns], r, f"{path}.columns")
         _unique([c.label for c in columns], r, f"{path}.columns", what="overskrift")
-        rows = int(r.number(data, "rows", path) or 30)
+        rows = r.number(data, "rows", path)
+        rows = 30 if rows is None else rows
+        if int(rows) != rows or not 1 <= rows <= MAX_TABLE_ROWS:
+            raise r.fail(f"{path}.rows", f"skal være et helt tal fra 1 til {MAX_TABLE_ROWS}")
+        rows = int(rows)
         prefill = _prefill(r, data.get("prefill") or {}, f"{path}.prefill", columns)
         return TableBlock(
             table_id, r.text(data, "label", path, default=table_id), columns, rows, prefill
@@ -393,7 +456,17 @@ def parse_spec(data: Any, source: str = "spec.yaml", folder: Path | None = None)
     data = r.mapping(data, "(rod)")
     r.unknown_keys(
         data,
-        {"kind", "name", "version", "instructions", "sheets", "rules", "report", "parameters"},
+        {
+            "kind",
+            "name",
+            "version",
+            "instructions",
+            "sheets",
+            "rules",
+            "report",
+            "parameters",
+            "data",
+        },  # fmt: skip
         "(rod)",
     )
     kind = r.identifier(data, "kind", "(rod)")
@@ -454,7 +527,7 @@ def parse_spec(data: Any, source: str = "spec.yaml", folder: Path | None = None)
     _unique([rule.id for rule in rules], r, "rules")
     parameters = _parameters(r, data.get("parameters") or {})
     computed = _computed(r, data.get("report") or {}, sheets)
-    summaries = _summaries(r, data.get("report") or {}, sheets, computed)
+    summaries, charts = _report(r, data.get("report") or {}, sheets, computed)
     return Spec(
         kind=kind,
         name=r.text(data, "name", "(rod)", kind),
@@ -465,6 +538,8 @@ def parse_spec(data: Any, source: str = "spec.yaml", folder: Path | None = None)
         summaries=summaries,
         parameters=parameters,
         computed=computed,
+        charts=charts,
+        data=_data_files(r, data.get("data") or {}, folder),
         folder=folder,
         raw=data,
     )
@@ -524,7 +599,7 @@ def check_parameter(r: _Reader, p: ParameterSpec, value: Any, path: str) -> Any:
 def _computed(r: _Reader, report: Any, sheets: list[SheetSpec]) -> tuple[ComputedSpec, ...]:
     """`report.computed`: columns the report computes per table row."""
     report = r.mapping(report, "report")
-    r.unknown_keys(report, {"summaries", "computed"}, "report")
+    r.unknown_keys(report, {"summaries", "computed", "charts"}, "report")
     found: list[ComputedSpec] = []
     for i, item in enumerate(r.listing(report.get("computed", []), "report.computed")):
         path = f"report.computed[{i}]"
@@ -553,69 +628,158 @@ def _computed(r: _Reader, report: Any, sheets: list[SheetSpec]) -> tuple[Compute
     return tuple(found)
 
 
-def _summaries(r: _Reader, report: Any, sheets: list[SheetSpec],
-               computed: tuple[ComputedSpec, ...]) -> tuple[SummarySpec, ...]:  # fmt: skip
+def _report(
+    r: _Reader, report: Any, sheets: list[SheetSpec], computed: tuple[ComputedSpec, ...] = ()
+) -> tuple[tuple[SummarySpec, ...], tuple[ChartSpec, ...]]:
     report = r.mapping(report, "report")
+    r.unknown_keys(report, {"summaries", "computed", "charts"}, "report")
     tables = {b.id: b for s in sheets for b in s.blocks if isinstance(b, TableBlock)}
     found = []
     for i, item in enumerate(r.listing(report.get("summaries", []), "report.summaries")):
-        path = f"report.summaries[{i}]"
-        item = r.mapping(item, path)
-        r.unknown_keys(item, SUMMARY_KEYS, path)
-        table_id = r.text(item, "table", path)
-        if table_id not in tables:
-            raise r.fail(f"{path}.table", f"tabellen '{table_id}' findes ikke i arkene")
-        # Table columns, the report's computed columns (numbers) and the respondent's name.
-        numeric = {c.id: c.is_number for c in tables[table_id].columns}
-        numeric.update({c.id: True for c in computed if c.table == table_id})
-        numeric[RESPONDENT_COLUMN] = False
-        lists = {}
-        for key in ("group_by", "sum", "first"):
-            values = r.listing(item.get(key, []), f"{path}.{key}")
-            for value in values:
-                if value not in numeric:
-                    raise r.fail(f"{path}.{key}", f"kolonnen '{value}' findes ikke i '{table_id}'")
-                if key == "sum" and not numeric[value]:
-                    raise r.fail(f"{path}.sum", f"kolonnen '{value}' er ikke et talfelt")
-            lists[key] = tuple(values)
-        where = r.text(item, "where", path) if item.get("where") is not None else None
-        if where is not None:
-            _check_expression(r, where, f"{path}.where")
-        summary_id = r.identifier(item, "id", path)
-        if lists["group_by"]:
-            for key in ("by", "count", "sort", "skip_empty"):
-                if key in item:
-                    raise r.fail(
-                        f"{path}.{key}",
-                        "kan ikke bruges sammen med group_by; en optælling har by/count, en "
-                        "gruppering group_by/sum/first",
-                    )
-            found.append(SummarySpec(summary_id, table_id, lists["group_by"], lists["sum"],
-                                     lists["first"], where))  # fmt: skip
-            continue
-        if "by" not in item:
-            raise r.fail(path, "angiv group_by (gruppering) eller by (optælling af rækker)")
-        if lists["first"]:
-            raise r.fail(f"{path}.first", "kan kun bruges sammen med group_by")
-        if len(lists["sum"]) > 1:
-            raise r.fail(f"{path}.sum", "en optælling kan lægge én talkolonne sammen")
-        axes = {}
-        for key in ("by", "count"):
-            if key in item:
-                axes[key] = r.text(item, key, path)
-                if axes[key] not in numeric:
-                    raise r.fail(f"{path}.{key}", f"kolonnen '{axes[key]}' findes ikke i "
-                                 f"'{table_id}'")  # fmt: skip
-        sort = r.text(item, "sort", path, "key")
-        if sort not in SUMMARY_SORTS:
-            raise r.fail(f"{path}.sort", f"skal være en af: {', '.join(SUMMARY_SORTS)}")
-        found.append(
-            SummarySpec(summary_id, table_id, sum=lists["sum"], where=where, by=axes["by"],
-                        count=axes.get("count"), sort=sort,
-                        skip_empty=r.flag(item, "skip_empty", path))
-        )  # fmt: skip
+        found.append(_summary(r, item, f"report.summaries[{i}]", tables, computed))
     _unique([s.id for s in found], r, "report.summaries")
-    return tuple(found)
+    crosstabs = {s.id for s in found if s.is_crosstab}
+    charts = []
+    for i, item in enumerate(r.listing(report.get("charts", []), "report.charts")):
+        path = f"report.charts[{i}]"
+        item = r.mapping(item, path)
+        r.unknown_keys(item, {"id", "summary", "type", "title", "value_label"}, path)
+        summary = r.text(item, "summary", path)
+        if summary not in crosstabs:
+            raise r.fail(
+                f"{path}.summary",
+                f"'{summary}' er ikke en optælling under report.summaries (en med by/count); "
+                f"kendte: {', '.join(sorted(crosstabs)) or '(ingen)'}",
+            )
+        kind = r.text(item, "type", path, "stacked")
+        if kind not in CHART_TYPES:
+            raise r.fail(f"{path}.type", f"ukendt diagramtype '{kind}'; brug en af: "
+                         f"{', '.join(CHART_TYPES)}")  # fmt: skip
+        charts.append(
+            ChartSpec(r.identifier(item, "id", path), summary, kind,
+                      r.text(item, "title", path, ""), r.text(item, "value_label", path, ""))
+        )  # fmt: skip
+    _unique([c.id for c in charts], r, "report.charts")
+    return tuple(found), tuple(charts)
+
+
+SUMMARY_KEYS = {
+    "id", "table", "group_by", "sum", "first", "by", "count", "mean", "sort", "skip_empty",
+    "where",
+}  # fmt: skip
+
+
+def _summary(r: _Reader, item: Any, path: str, tables: dict[str, TableBlock],
+             computed: tuple[ComputedSpec, ...] = ()) -> SummarySpec:  # fmt: skip
+    item = r.mapping(item, path)
+    r.unknown_keys(item, SUMMARY_KEYS, path)
+    table_id = r.text(item, "table", path)
+    if table_id not in tables:
+        raise r.fail(f"{path}.table", f"tabellen '{table_id}' findes ikke i arkene")
+    columns = {c.id: c for c in tables[table_id].columns}
+    # The report's computed columns and the respondent's name can be used like columns; a
+    # computed column may hold numbers or text, so it may be added up and counted.
+    derived = {c.id for c in computed if c.table == table_id}
+    columns.update({c: FieldSpec(c, c, "text") for c in derived})
+    columns[RESPONDENT_COLUMN] = FieldSpec(RESPONDENT_COLUMN, "Respondent", "text")
+
+    def column(key: str, value: Any) -> FieldSpec:
+        if value not in columns:
+            raise r.fail(f"{path}.{key}", f"kolonnen '{value}' findes ikke i '{table_id}'")
+        return columns[value]
+
+    lists = {}
+    for key in ("group_by", "sum", "first", "mean"):
+        values = r.listing(item.get(key, []), f"{path}.{key}")
+        for value in values:
+            col = column(key, value)
+            if col.is_number or value in derived or key not in ("sum", "mean"):
+                continue
+            raise r.fail(f"{path}.{key}", f"kolonnen '{value}' er ikke et talfelt")
+        lists[key] = tuple(values)
+    where = r.text(item, "where", path) if item.get("where") is not None else None
+    if where is not None:
+        _check_expression(r, where, f"{path}.where")
+    summary_id = r.identifier(item, "id", path)
+    if lists["group_by"]:
+        for key in ("by", "count", "mean", "sort", "skip_empty"):
+            if item.get(key):
+                raise r.fail(
+                    f"{path}.{key}",
+                    "kan ikke bruges sammen med group_by; en optælling har by/count/mean, en "
+                    "gruppering group_by/sum/first",
+                )
+        return SummarySpec(summary_id, table_id, lists["group_by"], lists["sum"], lists["first"],
+                           where)  # fmt: skip
+    if "by" not in item and "count" not in item:
+        raise r.fail(
+            path, "angiv group_by (gruppering) eller by og/eller count (optælling af rækker)"
+        )
+    if lists["first"]:
+        raise r.fail(f"{path}.first", "kan kun bruges sammen med group_by")
+    if len(lists["sum"]) > 1:
+        raise r.fail(f"{path}.sum", "en optælling kan lægge én talkolonne sammen")
+    by = r.text(item, "by", path) if "by" in item else None
+    if by is not None:
+        column("by", by)
+    count = r.text(item, "count", path) if "count" in item else None
+    if count is not None and column("count", count).type not in COUNTABLE_TYPES:
+        raise r.fail(f"{path}.count", f"kolonnen '{count}' kan ikke tælles op; brug en kolonne "
+                     f"af typen {', '.join(COUNTABLE_TYPES)}")  # fmt: skip
+    sort = r.text(item, "sort", path, "key")
+    if sort not in SUMMARY_SORTS:
+        raise r.fail(f"{path}.sort", f"skal være en af: {', '.join(SUMMARY_SORTS)}")
+    return SummarySpec(summary_id, table_id, sum=lists["sum"], where=where, by=by, count=count,
+                       mean=lists["mean"], sort=sort,
+                       skip_empty=r.flag(item, "skip_empty", path))  # fmt: skip
+
+
+def _data_files(r: _Reader, data: Any, folder: Path | None) -> dict[str, DataSpec]:
+    """The kind's data files, loaded and checked now so a fault names its key."""
+    data = r.mapping(data, "data")
+    found = {}
+    for name, entry in data.items():
+        path = f"data.{name}"
+        if not isinstance(name, str) or not ID_PATTERN.match(name):
+            raise r.fail(path, f"'{name}': brug små bogstaver a-z, tal og _ som navn")
+        if isinstance(entry, str):
+            entry = {"file": entry}
+        entry = r.mapping(entry, path)
+        r.unknown_keys(entry, {"file", "key"}, path)
+        file_name = r.text(entry, "file", path)
+        key = r.text(entry, "key", path) if "key" in entry else None
+        if folder is None:
+            raise r.fail(f"{path}.file", "datafiler kan kun bruges i en spec.yaml i en mappe")
+        file = (folder / file_name).resolve()
+        if not file.is_relative_to(folder.resolve().parent) or not file.is_file():
+            raise r.fail(
+                f"{path}.file",
+                f"filen '{file_name}' findes ikke; stien regnes fra mappen med spec.yaml, og "
+                "filen skal ligge under templates/",
+            )
+        try:
+            content = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise r.fail(f"{path}.file", f"'{file_name}' er ikke gyldig YAML: {exc}") from None
+        if key is not None:
+            check_keyed_list(r, content, key, f"{path} ({file_name})")
+        elif not isinstance(content, list | dict):
+            raise r.fail(f"{path}.file", f"'{file_name}' skal indeholde en liste eller en samling")
+        found[name] = DataSpec(name, file, content, key)
+    return found
+
+
+def check_keyed_list(r: _Reader, content: Any, key: str, path: str) -> None:
+    """A list of mappings that each have `key`, without repeats."""
+    items = r.listing(content, path)
+    seen = set()
+    for i, item in enumerate(items):
+        item = r.mapping(item, f"{path}[{i}]")
+        if item.get(key) is None:
+            raise r.fail(f"{path}[{i}].{key}", "mangler")
+        if item[key] in seen:
+            raise r.fail(f"{path}[{i}].{key}", f"'{item[key]}' står mere end én gang")
+        seen.add(item[key])
 
 
 def _check_expression(r: _Reader, expression: str, path: str) -> None:

@@ -427,6 +427,7 @@ def rule_context(form: Form, values: dict[str, Value],
     context["years"] = [str(y) for y in cfg.years]
     context["last_year"] = str(cfg.last_year) if cfg.last_year else None
     context["params"] = dict(cfg.params)
+    context["round"] = cfg.raw
     return context
 
 

@@ -21,7 +21,7 @@ from .rounds import Respondent
 from .spec import FIELD_TYPES, FieldBlock, FieldSpec, GridBlock, QuestionsBlock, TableBlock
 
 META_SHEET = "_meta"
-LISTS_SHEET = "_lister"  # hidden: drop-down lists too long to write into the validation
+LISTS_SHEET = "_lister"  # hidden: choices too long for Excel's inline list (255 characters)
 INSTRUCTIONS_SHEET = "Vejledning"
 TOOL_MARK = "nordjysk-toolkit"
 
@@ -161,14 +161,43 @@ class WorkbookWriter:
         self.form = form
         self.respondent = respondent
         self.rows = rows or {}  # prefilled table rows by table id, keyed by column id
-        self._lists: Worksheet | None = None
-        self._list_refs: dict[tuple[str, ...], str] = {}
         self.wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
         self.styles = _Styles(self.wb)
+        self._lists: dict[tuple[str, ...], str] = {}
+
+    def _validate(self, ws: Worksheet, first: tuple[int, int], last: tuple[int, int],
+                  field: FieldSpec) -> None:  # fmt: skip
+        """Excel data validation for a range. A list of choices longer than Excel's inline
+        limit, or with a comma in a choice, is referred to on a hidden sheet instead."""
+        rule = _validation(field, _cell(*first))
+        if rule and rule["validate"] == "list":
+            choices = tuple(rule["source"])
+            if len(",".join(choices)) > 250 or any("," in c for c in choices):
+                rule["source"] = self._list_range(choices)
+        ws.data_validation(*first, *last, rule)
+
+    def _list_range(self, choices: tuple[str, ...]) -> str:
+        """Where the choices will stand on the lists sheet (written last, see _write_lists)."""
+        if choices not in self._lists:
+            col = len(self._lists)
+            start = xl_rowcol_to_cell(0, col, row_abs=True, col_abs=True)
+            end = xl_rowcol_to_cell(len(choices) - 1, col, row_abs=True, col_abs=True)
+            self._lists[choices] = f"='{LISTS_SHEET}'!{start}:{end}"
+        return self._lists[choices]
+
+    def _write_lists(self) -> None:
+        if not self._lists:
+            return
+        ws = self.wb.add_worksheet(LISTS_SHEET)
+        for col, choices in enumerate(self._lists):
+            for i, choice in enumerate(choices):
+                ws.write_string(i, col, choice)
+        ws.protect("")
+        ws.hide()
 
     def write(self) -> None:
         self._instructions()
-        for sheet in self.form.spec.sheets:
+        for sheet in self.form.sheets:
             ws = self.wb.add_worksheet(sheet.name)
             ws.hide_gridlines(2)
             ws.set_column(0, 0, 42)
@@ -181,7 +210,7 @@ class WorkbookWriter:
                 ws.set_row(1, 15 * max(2, len(sheet.intro) // 110 + 1))
                 row = 2
             row += 1
-            for block in map(self.form.resolved, sheet.blocks):
+            for block in sheet.blocks:
                 if isinstance(block, FieldBlock):
                     row = self._field(ws, sheet.name, block, row)
                 elif isinstance(block, GridBlock):
@@ -193,6 +222,7 @@ class WorkbookWriter:
                 row += 1
             self._print_setup(ws, landscape=any(isinstance(b, TableBlock) for b in sheet.blocks))
             ws.protect("", {"format_columns": True, "format_rows": True, "insert_rows": True})
+        self._write_lists()
         self._metadata()
         self.wb.close()
 
@@ -210,7 +240,7 @@ class WorkbookWriter:
 
     def _instructions(self) -> None:
         cfg, s = self.form.config, self.styles
-        info = self.form.spec.instructions
+        info = self.form.instructions or {}
         ws = self.wb.add_worksheet(INSTRUCTIONS_SHEET)
         ws.hide_gridlines(2)
         ws.set_column(0, 0, 24)
@@ -238,6 +268,8 @@ class WorkbookWriter:
         for n, step in enumerate(info.get("how_to", []), start=1):
             ws.write(row, 0, f"{n}.", s.label)
             ws.write(row, 1, str(step), s.text)
+            if len(str(step)) > 95:  # a long step wraps: give it the lines it needs
+                ws.set_row(row, 15 * (len(str(step)) // 95 + 1))
             row += 1
         row += 1
         ws.write(row, 0, "Farver", s.subtitle)
@@ -248,7 +280,7 @@ class WorkbookWriter:
         row += 4
         ws.write(row, 0, "Arkene", s.subtitle)
         row += 1
-        for sheet in self.form.spec.sheets:
+        for sheet in self.form.sheets:
             ws.write_url(row, 0, f"internal:'{sheet.name}'!A1", s.link, sheet.name)
             ws.write(row, 1, sheet.title, s.text)
             row += 1
@@ -270,7 +302,7 @@ class WorkbookWriter:
             ws.write(row, 1, value or "", self.styles.locked)
         else:
             ws.write(row, 1, value or "", self.styles.input(f))
-            self._validate(ws, row, 1, row, 1, f)
+            self._validate(ws, (row, 1), (row, 1), f)
         if f.type == "longtext":
             ws.set_row(row, 60)
         self.wb.define_name(f.id, _name_ref(sheet, row, 1))
@@ -293,7 +325,7 @@ class WorkbookWriter:
             ws.write(r, 0, axis.label, s.label)
             for j, col in enumerate(layout.columns, start=1):
                 ws.write_blank(r, j, None, s.input(block.cell))
-                self._validate(ws, r, j, r, j, block.cell)
+                self._validate(ws, (r, j), (r, j), block.cell)
                 self.wb.define_name(
                     f"{block.id}_{axis.key}_{col.key}", _name_ref(layout.sheet, r, j)
                 )
@@ -311,8 +343,8 @@ class WorkbookWriter:
             width = col.width or max(14, min(30, len(col.label) + 4))
             ws.set_column(j, j, width)
         prefilled = self.rows.get(block.id, [])
-        # Room for every prefilled row and as many empty ones as the spec asks for, at least 10.
-        last_row = row + max(block.rows, len(prefilled) + 10)
+        # Prefilled: room for every row from last round and 10 more for new ones.
+        last_row = row + (max(block.rows, len(prefilled) + 10) if prefilled else block.rows)
         ws.add_table(
             row, 0, last_row, len(block.columns) - 1,
             {
@@ -330,7 +362,7 @@ class WorkbookWriter:
             for r in range(row + 1, last_row + 1):  # room for two lines of a description
                 ws.set_row(r, 30)
         for j, col in enumerate(block.columns):
-            self._validate(ws, row + 1, j, last_row, j, col)
+            self._validate(ws, (row + 1, j), (last_row, j), col)
             for r in range(row + 1, last_row + 1):
                 value = prefilled[r - row - 1].get(col.id) if r - row - 1 < len(prefilled) else None
                 if value is None:
@@ -355,32 +387,11 @@ class WorkbookWriter:
                 row += 1
             ws.write(row, 0, f"{q.number}. {q.text}", s.text)
             ws.write_blank(row, 1, None, s.input(cell.field))
-            self._validate(ws, row, 1, row, 1, cell.field)
+            self._validate(ws, (row, 1), (row, 1), cell.field)
             ws.set_row(row, 120)
             self.wb.define_name(cell.name, _name_ref(sheet, row, 1))
             row += 1
         return row
-
-    def _validate(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int,
-                  field: FieldSpec) -> None:  # fmt: skip
-        """Excel's data validation for a range of input cells. A drop-down list longer than
-        Excel's 255 characters is written to the hidden sheet _lister and referred to there."""
-        rule = _validation(field, _cell(r1, c1))
-        if rule and rule.get("validate") == "list" and len(",".join(rule["source"])) > 255:
-            if self._lists is None:
-                self._lists = self.wb.add_worksheet(LISTS_SHEET)
-                self._lists.hide()
-                self._lists.protect("")
-            key = tuple(rule["source"])
-            if key not in self._list_refs:
-                col = len(self._list_refs)
-                for i, choice in enumerate(key):
-                    self._lists.write_string(i, col, choice)
-                first = xl_rowcol_to_cell(0, col, row_abs=True, col_abs=True)
-                last = xl_rowcol_to_cell(len(key) - 1, col, row_abs=True, col_abs=True)
-                self._list_refs[key] = f"='{LISTS_SHEET}'!{first}:{last}"
-            rule["source"] = self._list_refs[key]
-        ws.data_validation(r1, c1, r2, c2, rule)
 
     def _prefill(self, field: FieldSpec) -> str | None:
         if field.prefill == "respondent.name":
