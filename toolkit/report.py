@@ -5,7 +5,6 @@ template with docxtpl. The context is documented in docs/report-context.md.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,8 @@ from .findings import SEVERITY_DA, Finding
 from .form import Form
 from .intake import Intake
 from .merge import Merged
-from .validate import CANNOT, INVALID, OK
+from .validate import CANNOT, INVALID, OK, XML_INVALID
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 STATE_DA = {"modtaget": "Modtaget", "fejl": "Modtaget med fejl", "mangler": "Mangler"}
 
 
@@ -334,9 +332,10 @@ def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Fin
 
 
 def _clean(value: Any) -> Any:
-    """Strip characters Word's XML cannot hold, everywhere in the context."""
+    """Strip characters Word's XML cannot hold, everywhere in the context. Validation has told
+    the respondent (finding `control-characters`); the data keep them."""
     if isinstance(value, str):
-        return _XML_INVALID.sub("", value)
+        return XML_INVALID.sub("", value)
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
