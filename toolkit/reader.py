@@ -336,7 +336,7 @@ def _read_table(table: Any, sheets: _Sheets) -> RawTable:
     below = []
     for r in range(r1 + 1, sheets.last_row(sheet) + 1):
         row = [sheets.raw(sheet, r, c) for c in range(c0, c1 + 1)]
-        if any(v.value is not None or v.error for v in row):
+        if any(v.value is not None or v.error or v.formula is not None for v in row):
             below.append(row)
     header_cells = [xl_rowcol_to_cell(r0 - 1, c) for c in range(c0, c1 + 1)]
     return RawTable(table.name, sheet, headers, rows, below, header_cells)

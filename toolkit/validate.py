@@ -437,7 +437,7 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
                 field_id=block.id, sheet=table.sheet, cell=table.header_cells[i],
             )  # fmt: skip
     if table.below:
-        first = next(v for v in table.below[0] if v.value is not None)
+        first = next(v for v in table.below[0] if not _blank(v))
         check.add(
             "outside-table", "warning",
             f"Der står oplysninger under tabellen '{block.label}' (fra celle {first.cell}). De er "
@@ -446,7 +446,7 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
         )  # fmt: skip
     rows = []
     for raw_row in [*table.rows, *table.below]:
-        if all((v.value is None or str(v.value).strip() == "") and not v.error for v in raw_row):
+        if all(_blank(v) for v in raw_row):
             continue
         row: dict[str, Value] = {}
         for col, index in columns:
@@ -465,6 +465,11 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
                 )  # fmt: skip
         rows.append(row)
     return rows
+
+
+def _blank(v: RawValue) -> bool:
+    """Nothing typed: a formula without a stored value is something typed."""
+    return (v.value is None or str(v.value).strip() == "") and not v.error and v.formula is None
 
 
 def rule_context(form: Form, values: dict[str, Value],

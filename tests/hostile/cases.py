@@ -34,6 +34,7 @@ from ..helpers import (
     valid_cu_values,
 )
 from .xlsx import (
+    add_row_xml,
     inline_text,
     insert_like_excel,
     patch_text,
@@ -553,6 +554,18 @@ CASES: list[Case] = [
         "fejlvaerdi-div0",
         _xml(MG, "B5", "<v>#DIV/0!</v>", "e"),
         (F("error-value", "error", MG, "B5"),),
+    ),
+    Case(
+        "formel-uden-vaerdi-i-tom-tabelraekke",  # a typed formula makes the row one in use
+        _xml(TB, "A6", "<f>A1+1</f>"),
+        (F("formula", "warning", TB, "A6"), F("required-missing", "error", TB, "A6"))
+        + tuple(F("required-missing", "error", TB, f"{c}6") for c in "BDEFGH"),
+    ),
+    Case(
+        "fejlvaerdi-under-tabellen",
+        _then(lambda p: add_row_xml(p, TB, 46, {"A": ("<v>#N/A</v>", "e")})),
+        (F("outside-table", "warning", TB, "A46"), F("error-value", "error", TB, "A46"))
+        + tuple(F("required-missing", "error", TB, f"{c}46") for c in "BDEFGH"),
     ),
     Case(
         "fejlvaerdi-ref-fra-formel",

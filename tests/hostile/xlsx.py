@@ -86,6 +86,22 @@ def set_cell_xml(
     return patch_text(path, sheet_member(path, sheet), change)
 
 
+def add_row_xml(path: Path, sheet: str, row: int, cells: dict[str, tuple[str, str | None]]) -> Path:
+    """Add a row below every existing row, e.g. cells typed under a table: column -> (inner XML,
+    cell type)."""
+
+    def change(text: str) -> str:
+        rows = [int(r) for r in re.findall(r'<row r="(\d+)"', text)]
+        assert all(r < row for r in rows), f"row {row} is not below the sheet's rows"
+        xml = "".join(
+            f'<c r="{col}{row}"{f" t={chr(34)}{t}{chr(34)}" if t else ""}>{inner}</c>'
+            for col, (inner, t) in cells.items()
+        )
+        return text.replace("</sheetData>", f'<row r="{row}">{xml}</row></sheetData>')
+
+    return patch_text(path, sheet_member(path, sheet), change)
+
+
 def inline_text(text: str) -> str:
     """An inline string, with control characters escaped as Excel writes them (_x0001_)."""
     escaped = escape(text, {'"': "&quot;"})
