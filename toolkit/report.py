@@ -17,6 +17,7 @@ from .findings import SEVERITY_DA, Finding
 from .form import Form
 from .intake import Intake
 from .merge import Merged
+from .privacy import protect_context
 from .validate import CANNOT, INVALID, OK, XML_INVALID
 
 STATE_DA = {"modtaget": "Modtaget", "fejl": "Modtaget med fejl", "mangler": "Mangler"}
@@ -328,7 +329,7 @@ def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Fin
         "n_errors": sum(1 for f in open_findings if f["severity"] == "fejl"),
         "n_warnings": sum(1 for f in open_findings if f["severity"] == "advarsel"),
     }
-    return _clean(context)
+    return _clean(protect_context(context, form, intake))
 
 
 def _clean(value: Any) -> Any:

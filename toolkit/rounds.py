@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from .privacy import Privacy, parse_privacy
 from .spec import ID_PATTERN, Spec, SpecError, _Reader, load_spec
 
 CONFIG_NAME = "round.yaml"
@@ -47,6 +48,7 @@ class RoundConfig:
     target_group: str = ""
     issuer: str = ""
     secretariat: dict[str, str] = field(default_factory=dict)
+    privacy: Privacy | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def respondent(self, code: str) -> Respondent | None:
@@ -172,6 +174,7 @@ def parse_round_config(data: Any, source: str) -> RoundConfig:
         target_group=r.text(data, "target_group", "(rod)", ""),
         issuer=r.text(data, "issuer", "(rod)", ""),
         secretariat={k: str(v) for k, v in secretariat.items()},
+        privacy=parse_privacy(data.get("privacy"), source),
         raw=data,
     )
 
