@@ -330,6 +330,8 @@ def _read_table(table: Any, sheets: _Sheets) -> RawTable:
     (r0, c0), (r1, c1) = table.start, table.end
     sheet = table.sheet
     headers = [str(h) for h in table.columns]
+    if len(headers) != c1 - c0 + 1:  # a column list that does not fit the range: not Excel's
+        headers = [str(sheets.value(sheet, r0 - 1, c) or "") for c in range(c0, c1 + 1)]
     rows = []
     for r in range(r0, r1 + 1):
         rows.append([sheets.raw(sheet, r, c) for c in range(c0, c1 + 1)])

@@ -429,13 +429,17 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
         columns.append((col, index))
     known = {header_key(c.label) for c in block.columns}
     for i, header in enumerate(table.headers):
-        if header_key(header) not in known:
-            check.add(
-                "missing-column", "warning",
-                f"Tabellen '{block.label}' har en ekstra kolonne '{shown_value(header)}', som ikke "
-                "indgår i opgørelsen. Skriv oplysningerne i kolonnen Bemærkning i stedet.",
-                field_id=block.id, sheet=table.sheet, cell=table.header_cells[i],
-            )  # fmt: skip
+        if header_key(header) in known:
+            continue
+        if not header_key(header) and all(_blank(row[i]) for row in [*table.rows, *table.below]):
+            continue  # an empty column without a heading holds nothing to lose
+        name = f"'{shown_value(header)}'" if header_key(header) else "uden overskrift"
+        check.add(
+            "missing-column", "warning",
+            f"Tabellen '{block.label}' har en ekstra kolonne {name}, som ikke indgår i "
+            "opgørelsen. Skriv oplysningerne i kolonnen Bemærkning i stedet.",
+            field_id=block.id, sheet=table.sheet, cell=table.header_cells[i],
+        )  # fmt: skip
     if table.below:
         first = next(v for v in table.below[0] if not _blank(v))
         check.add(

@@ -266,6 +266,14 @@ def _name_moved(wb: Any) -> None:
     wb.defined_names["antal_voksne_2019"].attr_text = "'Målgruppe'!$G$6"
 
 
+def _table_one_column_short(wb: Any) -> None:
+    """Cells moved one column right from B on, while the table keeps its nine columns and
+    grows by one: the table's column list no longer fits its range."""
+    ws = wb["Tilbud"]
+    ws.move_range("B4:I44", cols=1)
+    ws.tables["tilbud"].ref = "A4:J44"
+
+
 def _rename_column(wb: Any) -> None:
     ws = wb["Tilbud"]
     column = next(c for c in ws.tables["tilbud"].tableColumns if c.name == "Driftsherre *")
@@ -508,6 +516,17 @@ CASES: list[Case] = [
         accepted=(A(TB, "B5", "Tilbud A"), A(TB, "H5", 5)),
     ),
     Case(
+        "kolonne-indsat-i-tabellen",  # Excel names the new table column 'Kolonne1'
+        _then(lambda p: insert_like_excel(p, TB, col=3)),
+        (F("missing-column", "warning", TB, "C4", words="'Kolonne1'"),),
+        accepted=(A(TB, "B5", "Aalborg Kommune"), A(TB, "H5", 5)),
+    ),
+    Case(
+        "tabel-med-kolonneliste-der-ikke-passer",  # not made by Excel: read by the header cells
+        _then(lambda p: edit_workbook(p, _table_one_column_short)),
+        accepted=(A(TB, "C5", "Aalborg Kommune"), A(TB, "H5", 5)),
+    ),
+    Case(
         "raekker-indsat-paa-spoergsmaal",
         _then(lambda p: insert_like_excel(p, SP, row=7, amount=3)),
         accepted=(A(SP, "B6", "Matrikelløs indsats efter § 85."),),
@@ -708,6 +727,16 @@ CASES: list[Case] = [
         _unicode_name,
         accepted=(A(MG, "D6", 4),),
         respondent="860",
+    ),
+    Case(
+        "filnavn-der-ligner-en-formel",  # the name travels into every output as provenance
+        lambda p: p.fill(
+            "813",
+            valid_cu_values(),
+            {"tilbud": [offer(citizens=5)]},
+            filename="=HYPERLINK(1)+@svar.xlsx",
+        ),  # fmt: skip
+        accepted=(A(MG, "D6", 4),),
     ),
     Case(
         "excels-laasefil",

@@ -20,6 +20,7 @@ from python_calamine import CalamineWorkbook
 
 from toolkit import api
 from toolkit.intake import FileRecord
+from toolkit.reader import read_workbook
 from toolkit.validate import XML_INVALID
 
 from ..helpers import hash_tree
@@ -157,6 +158,11 @@ def test_hostile_input(case: Case, project):
     p = project_for(case, project)
     main = _display(p, case.build(p))
     before = hash_tree(p.inputs)
+
+    # the reader never raises: every file gets a RawWorkbook, bad ones with their findings
+    for path in sorted(p.inputs.rglob("*.xls*")):
+        book = read_workbook(path)
+        assert book.readable or book.findings
 
     # validate: exactly the findings listed (notes on respondents not heard from aside)
     result = p.run("validate", p.round, "--json")

@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_from_string, range_boundaries
+from openpyxl.worksheet.table import TableColumn
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -174,9 +175,17 @@ def insert_like_excel(
     for ref in merged:
         ws.merge_cells(_shift_ref(ref, rows, cols))
     for table in ws.tables.values():
+        min_col, min_row, max_col, _ = range_boundaries(table.ref)
         table.ref = _shift_ref(table.ref, rows, cols)
         if table.autoFilter is not None:
             table.autoFilter.ref = table.ref
+        if col and min_col < col <= max_col:  # inside the table: Excel adds table columns
+            for n in range(amount):
+                name = f"Kolonne{n + 1}"
+                table.tableColumns.insert(col - min_col + n, TableColumn(id=1, name=name))
+                ws.cell(min_row, col + n).value = name
+            for n, column in enumerate(table.tableColumns, start=1):
+                column.id = n
     _shift_names(wb, sheet, rows, cols)
     wb.save(path)
     return path
