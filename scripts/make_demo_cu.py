@@ -137,6 +137,12 @@ def round_yaml(round_id: str, years: tuple[int, ...], deadline: dt.date) -> str:
         lines += [f"      - {_q(q)}" for q in questions]
     lines += [
         "",
+        '# Diskretion i rapporten: antal fra 1 til 4 pr. tilbud vises som "<5"; se docs/spec.md.',
+        "privacy:",
+        "  suppress_below: 5",
+        '  shown_as: "<5"',
+        '  hidden_as: "x"',
+        "",
         "# Afsender og kontakt (en funktion, ikke en person).",
         "secretariat:",
         "  name: Sekretariat for Nordjysk Socialaftale",

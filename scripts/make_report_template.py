@@ -547,8 +547,11 @@ def method(doc) -> None:
     para(
         doc,
         "Antallet af borgere i målgruppen er lille. Af hensyn til borgernes anonymitet "
-        "gengives kun regionale tal; antal pr. kommune fremgår ikke af besvarelsen.",
+        "gengives antal borgere i målgruppen kun som regionale tal.",
     )
+    tag(doc, "{%p if privacy.on %}")
+    para(doc, "{{ privacy.rule }}")
+    tag(doc, "{%p endif %}")
 
     para(doc, "Besvarelser", style="Heading 2")
     para(
@@ -704,7 +707,8 @@ def offers_section(doc) -> None:
     para(
         doc,
         "Borgere: antal borgere fra de nordjyske kommuner i tilbuddet i det seneste år. "
-        "Anvendt af: de kommuner, der har oplyst at anvende tilbuddet.",
+        "Anvendt af: de kommuner, der har oplyst at anvende tilbuddet."
+        "{% if privacy.on %} {{ privacy.legend }}{% endif %}",
         style="Note",
     )
     tag(doc, "{%p else %}")

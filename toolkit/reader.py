@@ -28,6 +28,14 @@ NS = {
     "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
     "dcterms": "http://purl.org/dc/terms/",
 }
+ENCRYPTED_OR_XLS = (
+    "Filen er enten krypteret med adgangskode eller gemt i det gamle Excel-format (.xls). "
+    "Fjern adgangskoden, og gem som Excel-projektmappe (.xlsx)."
+)
+ENCRYPTED = (
+    "Filen er krypteret med adgangskode og kan ikke læses. Fjern adgangskoden (Filer > Info > "
+    "Beskyt projektmappe), gem som Excel-projektmappe (.xlsx), og send den igen."
+)
 _NAME_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)$")
 
 
@@ -66,6 +74,7 @@ class RawWorkbook:
     values: dict[str, RawValue] = field(default_factory=dict)
     broken_names: dict[str, str] = field(default_factory=dict)
     tables: dict[str, RawTable] = field(default_factory=dict)
+    merged: dict[str, list[str]] = field(default_factory=dict)  # sheet -> ranges, e.g. 'B5:C5'
     saved_at: dt.datetime | None = None
     findings: list[Finding] = field(default_factory=list)
 
@@ -108,6 +117,7 @@ def _check_zip(book: RawWorkbook, archive: zipfile.ZipFile) -> bool:
             return False
     names = set(archive.namelist())
     if "EncryptedPackage" in names:
+        _refuse(book, "not-xlsx", ENCRYPTED)
         return False
     if "xl/workbook.xml" not in names:  # e.g. an .ods or a .docx: another file type
         _refuse(
@@ -116,7 +126,23 @@ def _check_zip(book: RawWorkbook, archive: zipfile.ZipFile) -> bool:
             "og gem som Excel-projektmappe (.xlsx).",
         )  # fmt: skip
         return False
+    for name in names:
+        if name.endswith((".xml", ".rels")) and _declares_doctype(archive, name):
+            _refuse(
+                book, "unreadable-file",
+                "Filen indeholder XML-erklæringer (DOCTYPE/ENTITY), som Excel aldrig skriver, og "
+                "er afvist af sikkerhedshensyn. Gem regnearket igen i Excel, og send det på ny.",
+            )  # fmt: skip
+            return False
     return True
+
+
+def _declares_doctype(archive: zipfile.ZipFile, name: str) -> bool:
+    """Entities can only be declared in a DOCTYPE, which must come before the root element."""
+    with archive.open(name) as fh:
+        head = fh.read(65536)
+    root = re.search(rb"<(?![?!])", head)
+    return b"<!DOCTYPE" in (head[: root.start()] if root else head).upper()
 
 
 def _defined_names(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -146,8 +172,9 @@ _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 Special = dict[tuple[str, str], tuple[str | None, str | None]]
 
 
-def _special_cells(archive: zipfile.ZipFile) -> Special:
-    """Cells with a formula or an error value, by (sheet name, cell): calamine hides both."""
+def _special_cells(archive: zipfile.ZipFile, merged: dict[str, list[str]]) -> Special:
+    """Cells with a formula or an error value, by (sheet name, cell): calamine hides both.
+    Merged ranges are collected into `merged` on the way, as they hide cells too."""
     workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
     rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
@@ -160,6 +187,8 @@ def _special_cells(archive: zipfile.ZipFile) -> Special:
         name = sheet.get("name", "")
         with archive.open(part) as fh:
             for _, node in SafeET.iterparse(fh):
+                if node.tag == f"{{{NS['m']}}}mergeCell":
+                    merged.setdefault(name, []).append(node.get("ref", ""))
                 if node.tag != f"{{{NS['m']}}}c":
                     continue
                 formula = node.find("m:f", NS)
@@ -229,11 +258,7 @@ def read_workbook(path: Path, display: str | None = None) -> RawWorkbook:
             )  # fmt: skip
         kind = _sniff(path)
         if kind == "ole":
-            return _refuse(
-                book, "not-xlsx",
-                "Filen er enten krypteret med adgangskode eller gemt i det gamle Excel-format "
-                "(.xls). Fjern adgangskoden, og gem som Excel-projektmappe (.xlsx).",
-            )  # fmt: skip
+            return _refuse(book, "not-xlsx", ENCRYPTED_OR_XLS)
         if kind == "other":
             return _refuse(
                 book, "unreadable-file",
@@ -251,7 +276,7 @@ def read_workbook(path: Path, display: str | None = None) -> RawWorkbook:
                 return book
             names = _defined_names(archive)
             book.saved_at = _saved_at(archive)
-            special = _special_cells(archive)
+            special = _special_cells(archive, book.merged)
         wb = CalamineWorkbook.from_path(str(path), load_tables=True)
     except (zipfile.BadZipFile, SafeET.ParseError, OSError, ValueError) as exc:
         return _refuse(
@@ -305,13 +330,15 @@ def _read_table(table: Any, sheets: _Sheets) -> RawTable:
     (r0, c0), (r1, c1) = table.start, table.end
     sheet = table.sheet
     headers = [str(h) for h in table.columns]
+    if len(headers) != c1 - c0 + 1:  # a column list that does not fit the range: not Excel's
+        headers = [str(sheets.value(sheet, r0 - 1, c) or "") for c in range(c0, c1 + 1)]
     rows = []
     for r in range(r0, r1 + 1):
         rows.append([sheets.raw(sheet, r, c) for c in range(c0, c1 + 1)])
     below = []
     for r in range(r1 + 1, sheets.last_row(sheet) + 1):
         row = [sheets.raw(sheet, r, c) for c in range(c0, c1 + 1)]
-        if any(v.value is not None or v.error for v in row):
+        if any(v.value is not None or v.error or v.formula is not None for v in row):
             below.append(row)
     header_cells = [xl_rowcol_to_cell(r0 - 1, c) for c in range(c0, c1 + 1)]
     return RawTable(table.name, sheet, headers, rows, below, header_cells)

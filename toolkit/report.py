@@ -5,7 +5,6 @@ template with docxtpl. The context is documented in docs/report-context.md.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import statistics
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,11 @@ from .findings import SEVERITY_DA, Finding
 from .form import Form
 from .intake import Intake
 from .merge import Merged
+from .privacy import protect_context
 from .rules import FILTERS, rule_environment
 from .spec import ComputedSpec, SpecError
-from .validate import CANNOT, INVALID, OK
+from .validate import CANNOT, INVALID, OK, XML_INVALID
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 STATE_DA = {"modtaget": "Modtaget", "fejl": "Modtaget med fejl", "mangler": "Mangler"}
 
 
@@ -461,7 +460,7 @@ def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Fin
         "n_errors": sum(1 for f in open_findings if f["severity"] == "fejl"),
         "n_warnings": sum(1 for f in open_findings if f["severity"] == "advarsel"),
     }
-    return _clean(context)
+    return _clean(protect_context(context, form, intake))
 
 
 def chart_context(form: Form, summaries: dict[str, Any]) -> dict[str, Any]:
@@ -500,9 +499,10 @@ def chart_context(form: Form, summaries: dict[str, Any]) -> dict[str, Any]:
 
 
 def _clean(value: Any) -> Any:
-    """Strip characters Word's XML cannot hold, everywhere in the context."""
+    """Strip characters Word's XML cannot hold, everywhere in the context. Validation has told
+    the respondent (finding `control-characters`); the data keep them."""
     if isinstance(value, str):
-        return _XML_INVALID.sub("", value)
+        return XML_INVALID.sub("", value)
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from .privacy import Privacy, parse_privacy
 from .spec import (
     ID_PATTERN,
     MAX_TABLE_ROWS,
@@ -58,6 +59,7 @@ class RoundConfig:
     params: dict[str, Any] = field(default_factory=dict)  # the spec's parameters, resolved
     table_rows: dict[str, int] = field(default_factory=dict)  # rows per table, over the spec's
     data: dict[str, Any] = field(default_factory=dict)  # extends the kind's data files
+    privacy: Privacy | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def respondent(self, code: str) -> Respondent | None:
@@ -195,6 +197,7 @@ def parse_round_config(data: Any, source: str) -> RoundConfig:
         secretariat={k: str(v) for k, v in secretariat.items()},
         table_rows={str(k): v for k, v in table_rows.items()},
         data=dict(extra_data),
+        privacy=parse_privacy(data.get("privacy"), source),
         raw=data,
     )
 
