@@ -341,7 +341,7 @@ RESPONSES: list[dict[str, Any]] = [
         "values": contact("860", "Afdelingsleder, Myndighed Voksne"),
         "grid": {"boern_unge": (1, 1, 2), "voksne": (0, 1, 2)},
         "notes": {
-            "boern_unge": "Tallet for 2019 er rettet fra 1 til 2 efter gennemgang af sagerne.",
+            "boern_unge": "Tallet for 2019 er rettet efter gennemgang af sagerne.",
         },
         "offers": [
             offer(BAKKELY, 1),
@@ -458,7 +458,7 @@ RESPONSES: list[dict[str, Any]] = [
         "saved": dt.datetime(2020, 3, 16, 12, 30),
         "values": contact("820", "Sagsbehandler, Børn og Unge", phone=False),
         "grid": {"boern_unge": (0, 1, 0), "voksne": (0, 0, 0)},
-        "notes": {"boern_unge": "Den unge, der var i målgruppen i 2018, er fraflyttet kommunen."},
+        "notes": {"boern_unge": "Faldet fra 2018 til 2019 skyldes fraflytning."},
         "offers": [],
         "answers": answers(
             "Kommunen havde i 2018 én ung i målgruppen, som fik familiebehandling efter § 52. "
