@@ -32,10 +32,10 @@ from .danish import format_date, format_datetime, format_number
 from .findings import Finding, shown_value
 from .form import Form
 from .intake import Intake
-from .receipt import write_receipt, xml_safe
+from .receipt import write_receipt
 from .rounds import Respondent
 from .status import META_FEEDBACK_MADE
-from .validate import Response
+from .validate import Response, xml_safe
 from .writer import HEADER_FILL, META_SHEET, blank_file_name
 
 FEEDBACK_FOLDER = "tilbagemelding"

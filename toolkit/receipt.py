@@ -7,7 +7,6 @@ its number of rows and the sums of its number columns, and how much was answered
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +20,11 @@ from docx.shared import Cm, Pt, RGBColor
 from .danish import format_date, format_datetime, format_number
 from .form import Form, GridLayout
 from .report import join_da
-from .validate import CANNOT, OK, Response, Value
+from .validate import CANNOT, OK, Response, Value, xml_safe
 
 NAVY = RGBColor(0x1F, 0x38, 0x64)
-_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 MAX_NAMES = 8
 MAX_NOTES = 4
-
-
-def xml_safe(text: str) -> str:
-    """Text without the control characters that Word and Excel files cannot hold (a value
-    typed with a vertical tab, say): they would stop the file from being written."""
-    return _NOT_IN_XML.sub("", text)
 
 
 def _number(value: float) -> str:

@@ -23,7 +23,7 @@ from .merge import Merged
 from .privacy import protect_context
 from .rules import FILTERS, rule_environment
 from .spec import ComputedSpec, SpecError
-from .validate import CANNOT, INVALID, OK, XML_INVALID
+from .validate import CANNOT, INVALID, OK, xml_safe
 
 STATE_DA = {"modtaget": "Modtaget", "fejl": "Modtaget med fejl", "mangler": "Mangler"}
 
@@ -502,7 +502,7 @@ def _clean(value: Any) -> Any:
     """Strip characters Word's XML cannot hold, everywhere in the context. Validation has told
     the respondent (finding `control-characters`); the data keep them."""
     if isinstance(value, str):
-        return XML_INVALID.sub("", value)
+        return xml_safe(value)
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

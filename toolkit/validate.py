@@ -25,6 +25,14 @@ from .writer import TOOL_MARK
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Characters that XML 1.0, and so a Word document, cannot hold.
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """Text without the control characters that Word and Excel files cannot hold (a value
+    typed with a vertical tab, say): they would stop the file from being written."""
+    return XML_INVALID.sub("", text)
+
+
 EMPTY, OK, CANNOT, INVALID = "empty", "ok", "cannot", "invalid"
 
 
