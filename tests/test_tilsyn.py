@@ -6,6 +6,7 @@ the history of focus points against seeds 001 and 004, row for row.
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -180,6 +181,10 @@ def test_demo_production_recommendations_and_findings(demo):
     assert ("out-of-range", "T2") in codes
     assert ("date-as-text", "T3") in codes
     assert ("rule", "T4") in codes  # a visit dated in 2018
+    (dated,) = [f for f in demo["checked"].findings if f.code == "rule" and f.respondent == "T4"]
+    assert (dated.field, dated.sheet) == ("besoeg-uden-for-aaret", "Besøg")
+    assert re.fullmatch(r"E\d+", dated.cell), dated.cell  # the date cell of that one visit
+    assert "27. december 2018" in dated.message
     assert ("superseded", "T5") in codes
     assert demo["validate"].exit_code == 1
 
