@@ -10,7 +10,7 @@ from .danish import format_date
 from .files import atomic_dir
 from .findings import Finding
 from .form import Form, build_form
-from .intake import FileRecord, Intake, collect
+from .intake import FileRecord, Intake, collect, count_files
 from .merge import Merged, merge
 from .publish import (
     findings_frame,
@@ -20,12 +20,23 @@ from .publish import (
 )
 from .report import build_context, render_report
 from .rounds import Round, load_round, scaffold_round
+from .stages import Stages
 from .writer import blank_file_name, write_blank_workbook
 
 TEMPLATES_FOLDER = "skabeloner"
 RESULT_FOLDER = "resultat"
 REPORT_NAME = "rapport.docx"
 WORKBOOK_NAME = "samlet.xlsx"
+
+# Stage names, as `--verbose` prints them.
+STAGE_OPEN = "runde og spec"
+STAGE_TEMPLATES = "skabeloner"
+STAGE_READ = "læsning og validering"
+STAGE_MERGE = "fletning"
+STAGE_CONTEXT = "rapportens indhold"
+STAGE_REPORT = "rapport (Word)"
+STAGE_WORKBOOK = "samlet regneark"
+STAGE_DATA = "CSV og fund"
 
 
 @dataclass
@@ -64,16 +75,20 @@ def open_round(name: str) -> tuple[Round, Form]:
     return rnd, build_form(rnd.spec, rnd.config)
 
 
-def make_templates(name: str, codes: list[str] | None = None) -> list[Path]:
+def make_templates(name: str, codes: list[str] | None = None,
+                   stages: Stages | None = None) -> list[Path]:  # fmt: skip
     """One blank workbook per respondent under outputs/<round>/skabeloner/."""
-    rnd, form = open_round(name)
+    stages = stages or Stages()
+    with stages.stage(STAGE_OPEN):
+        rnd, form = open_round(name)
     target = rnd.output_dir / TEMPLATES_FOLDER
+    chosen = [r for r in rnd.config.respondents if not codes or r.code in codes]
     written = []
-    for respondent in rnd.config.respondents:
-        if codes and respondent.code not in codes:
-            continue
-        path = target / blank_file_name(respondent, rnd.config.id)
-        written.append(write_blank_workbook(form, respondent, path))
+    with stages.stage(STAGE_TEMPLATES, len(chosen)) as advance:
+        for respondent in chosen:
+            path = target / blank_file_name(respondent, rnd.config.id)
+            written.append(write_blank_workbook(form, respondent, path))
+            advance(1)
     return written
 
 
@@ -108,10 +123,16 @@ def _no_answer(rnd: Round, intake: Intake, today: dt.date) -> list[Finding]:
     return found
 
 
-def check_round(name: str, today: dt.date | None = None) -> Checked:
-    """Read and validate every file in the round folder."""
-    rnd, form = open_round(name)
-    intake = collect(rnd, form)
+def check_round(name: str, today: dt.date | None = None, *, jobs: int | None = None,
+                stages: Stages | None = None) -> Checked:  # fmt: skip
+    """Read and validate every file in the round folder, with `jobs` processes (None: as
+    many as pay for the round's size; the result is the same for any number)."""
+    stages = stages or Stages()
+    with stages.stage(STAGE_OPEN):
+        rnd, form = open_round(name)
+    files = count_files(rnd)
+    with stages.stage(STAGE_READ, files) as advance:
+        intake = collect(rnd, form, jobs, advance)
     found = intake.all_findings() + _no_answer(rnd, intake, today or dt.date.today())
     return Checked(rnd, form, intake, _ordered(found, form))
 
@@ -159,22 +180,29 @@ class Built:
     workbook: Path
 
 
-def build_round(name: str, today: dt.date | None = None) -> Built:
+def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = None,
+                stages: Stages | None = None) -> Built:  # fmt: skip
     """Validate, merge and render everything into outputs/<round>/resultat/, whole or not at all."""
-    checked = check_round(name, today)
+    stages = stages or Stages()
+    checked = check_round(name, today, jobs=jobs, stages=stages)
     form, rnd = checked.form, checked.round
-    merged = merge(form, checked.intake)
+    with stages.stage(STAGE_MERGE):
+        merged = merge(form, checked.intake)
     findings = checked.findings
-    context = build_context(form, checked.intake, merged, findings, today)
+    with stages.stage(STAGE_CONTEXT):
+        context = build_context(form, checked.intake, merged, findings, today)
     target = rnd.output_dir / RESULT_FOLDER
     with atomic_dir(target) as staging:
-        render_report(rnd.spec.report_template, context, staging / REPORT_NAME)
-        write_consolidated_workbook(merged, findings, staging / WORKBOOK_NAME, rnd.config.title)
-        data = staging / "data"
-        data.mkdir()
-        for dataset, frame in merged.datasets.items():
-            write_csv(frame, data / f"{dataset}.csv")
-        write_csv(merged.completeness, data / "status.csv")
-        write_csv(findings_frame(findings), staging / "fund.csv")
-        write_findings_json(findings, staging / "fund.json")
+        with stages.stage(STAGE_REPORT):
+            render_report(rnd.spec.report_template, context, staging / REPORT_NAME)
+        with stages.stage(STAGE_WORKBOOK):
+            write_consolidated_workbook(merged, findings, staging / WORKBOOK_NAME, rnd.config.title)
+        with stages.stage(STAGE_DATA):
+            data = staging / "data"
+            data.mkdir()
+            for dataset, frame in merged.datasets.items():
+                write_csv(frame, data / f"{dataset}.csv")
+            write_csv(merged.completeness, data / "status.csv")
+            write_csv(findings_frame(findings), staging / "fund.csv")
+            write_findings_json(findings, staging / "fund.json")
     return Built(checked, merged, target, target / REPORT_NAME, target / WORKBOOK_NAME)

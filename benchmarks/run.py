@@ -1,0 +1,195 @@
+"""The benchmark harness: a national round of every registered survey kind, built by the
+toolkit, next to the floor and a naive baseline, on the same files.
+
+    python benchmarks/run.py            # 12, 103 and 1,000 workbooks, median of 3 runs
+    python benchmarks/run.py --quick    # 12 and 103 workbooks, one run
+
+The corpus is made once and cached in benchmarks/.corpus/ (see corpus.py). Every command runs
+as its own process, as a user would run it, so times include starting Python and importing.
+The table is printed and written to benchmarks/results/latest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))  # the toolkit from this checkout, also without installing it
+
+import corpus  # noqa: E402
+import floor  # noqa: E402
+from kinds import registered  # noqa: E402
+from measure import Measured, run  # noqa: E402
+
+TOOLS = ("toolkit", "floor", "baseline")
+STAGE_LINE = re.compile(r"^\s*tid\s+(?P<stage>.+?)\s+(?P<seconds>\d+,\d+) s\s*$")
+
+
+@dataclass
+class Result:
+    kind: str
+    workbooks: int
+    report_rows: int
+    runs: dict[str, list[Measured]] = field(default_factory=dict)
+    stages: dict[str, list[float]] = field(default_factory=dict)
+
+    def median(self, tool: str) -> float:
+        return statistics.median(m.seconds for m in self.runs[tool])
+
+    def peak_mb(self, tool: str) -> float:
+        return max(m.peak_bytes for m in self.runs[tool]) / 1e6
+
+
+def report_rows(report: Path) -> int:
+    """Table rows in the rendered report: the floor renders as many."""
+    with zipfile.ZipFile(report) as archive:
+        xml = archive.read("word/document.xml").decode("utf-8")
+    return len(re.findall(r"<w:tr[ >]", xml))
+
+
+def commands(folder: Path, template: Path, rows: int, target: Path,
+             jobs: int | None) -> dict[str, list[str]]:  # fmt: skip
+    python = sys.executable
+    build = [python, "-m", "toolkit", "build", str(folder), "--verbose"]
+    if jobs:
+        build += ["--jobs", str(jobs)]
+    return {
+        "toolkit": build,
+        "floor": [python, str(HERE / "floor.py"), str(folder), str(template), str(rows),
+                  str(target / "floor.docx")],
+        "baseline": [python, str(HERE / "baseline.py"), str(folder), str(template), str(rows),
+                     str(target / "baseline.docx")],
+    }  # fmt: skip
+
+
+def measure(kind: str, n: int, folder: Path, runs: int, jobs: int | None,
+            say) -> Result:  # fmt: skip
+    home = folder.parent.parent
+    env = {"TOOLKIT_HOME": str(home), "PYTHONPATH": str(REPO)}
+    report = home / "outputs" / folder.name / "resultat" / "rapport.docx"
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        scratch = Path(tmp)
+        template = floor.table_template(scratch / "floor-template.docx")
+        warm = commands(folder, template, 1, scratch, jobs)["toolkit"]
+        run(warm, env)  # warms the file cache and makes the report whose rows the floor copies
+        result = Result(kind, n, report_rows(report))
+        cmds = commands(folder, template, result.report_rows, scratch, jobs)
+        for i in range(runs):
+            for tool in TOOLS:
+                measured = run(cmds[tool], env)
+                result.runs.setdefault(tool, []).append(measured)
+                if tool == "toolkit":
+                    for line in measured.stdout.splitlines() + measured.stderr.splitlines():
+                        m = STAGE_LINE.match(line)
+                        if m:
+                            seconds = float(m["seconds"].replace(",", "."))
+                            result.stages.setdefault(m["stage"], []).append(seconds)
+                say(f"    run {i + 1}/{runs} {tool:<8} {measured.seconds:7.2f} s"
+                    f" {measured.peak_bytes / 1e6:7.0f} MB")  # fmt: skip
+    return result
+
+
+def table(results: list[Result]) -> str:
+    head = (
+        "| kind | workbooks | report rows | toolkit build (s) | floor (s) | baseline (s) "
+        "| toolkit/floor | baseline/toolkit | toolkit ms/workbook | peak MB toolkit "
+        "| peak MB floor | peak MB baseline |\n"
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+    )
+    lines = []
+    for r in results:
+        t, f, b = r.median("toolkit"), r.median("floor"), r.median("baseline")
+        lines.append(
+            f"| {r.kind} | {r.workbooks:,} | {r.report_rows:,} | {t:.2f} | {f:.2f} | {b:.2f} "
+            f"| {t / f:.1f}x | {b / t:.1f}x | {1000 * t / r.workbooks:.0f} "
+            f"| {r.peak_mb('toolkit'):.0f} | {r.peak_mb('floor'):.0f} "
+            f"| {r.peak_mb('baseline'):.0f} |"
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+def stage_table(results: list[Result]) -> str:
+    """Median seconds per stage of `toolkit build --verbose`, for every kind and size."""
+    stages = list(dict.fromkeys(s for r in results for s in r.stages))
+    if not stages:
+        return ""
+    head = "| kind | workbooks | " + " | ".join(stages) + " |\n"
+    head += "|---|--:|" + "--:|" * len(stages) + "\n"
+    rows = []
+    for r in results:
+        cells = [f"{statistics.median(r.stages[s]):.2f}" if s in r.stages else "" for s in stages]
+        rows.append(f"| {r.kind} | {r.workbooks:,} | " + " | ".join(cells) + " |")
+    return head + "\n".join(rows) + "\n"
+
+
+def machine() -> str:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, load average before the run {load}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="12 and 103 workbooks, one run")
+    parser.add_argument(
+        "--sizes", help="comma-separated numbers of workbooks (default 12,103,1000)"
+    )
+    parser.add_argument("--runs", type=int, help="runs per command; the median counts (default 3)")
+    parser.add_argument(
+        "--kinds", help=f"comma-separated kinds (default: {','.join(registered())})"
+    )
+    parser.add_argument(
+        "--jobs", type=int, help="passed to toolkit build --jobs (default: its own)"
+    )
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in (args.sizes or ("12,103" if args.quick else "12,103,1000")).split(",")]
+    runs = args.runs or (1 if args.quick else 3)
+    kinds = registered()
+    chosen = args.kinds.split(",") if args.kinds else list(kinds)
+    unknown = [k for k in chosen if k not in kinds]
+    if unknown:
+        parser.error(f"unknown kind {unknown[0]!r}; known: {', '.join(kinds)}")
+
+    def say(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    header = machine()
+    say(header)
+    results = []
+    for name in chosen:
+        kind = kinds[name]
+        say(f"{name}: {kind.description}")
+        folders = corpus.ensure(kind, sizes, os.cpu_count() or 1, say)
+        for n in sizes:
+            say(f"  {n} workbooks")
+            results.append(measure(name, n, folders[n], runs, args.jobs, say))
+    command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = (
+        f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} with `{command.strip()}`: median of "
+        f"{runs} run(s); {header}.\n\n" + table(results)
+    )
+    stages = stage_table(results)
+    if stages:
+        text += "\nStages of `toolkit build --verbose` (median seconds):\n\n" + stages
+    print(text)
+    out = HERE / "results" / "latest.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

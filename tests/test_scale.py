@@ -1,0 +1,118 @@
+"""Large rounds: reading with several processes gives the same result as one, `--verbose` tells
+the time of each stage, and a progress bar shows on a terminal. Speed itself is measured in
+benchmarks/, never asserted here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+from rich.console import Console
+
+import toolkit.cli
+
+from .helpers import CU_CODES, offer, valid_cu_values
+
+
+def _fill_round(project) -> None:
+    """Eight answers with findings of every sort, a second file from one respondent, a file
+    from another round, a lock file and a text file: every path through intake."""
+    for i, code in enumerate(CU_CODES[:8]):
+        values = valid_cu_values(antal_voksne_2018="ca. 5" if i == 2 else 3)
+        rows = [offer(f"Tilbud {i}-{n}", citizens=n + 1) for n in range(i + 1)]
+        if i == 4:
+            rows.append(offer("Skøn", citizens="4-5"))
+        project.fill(code, values, {"tilbud": rows}, saved_at=dt.datetime(2030, 5, 1 + i))
+    project.fill(CU_CODES[0], valid_cu_values(), filename="first.xlsx",
+                 saved_at=dt.datetime(2030, 4, 1))  # fmt: skip
+    project.fill(CU_CODES[9], valid_cu_values(), round_name="r0", filename="old.xlsx")
+    (project.inputs / "~$lock.xlsx").write_bytes(b"\x05owner" + b" " * 160)
+    (project.inputs / "note.txt").write_text("ikke et regneark", encoding="utf-8")
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    """Everything the build wrote, minus the save times inside the .docx and .xlsx files."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if path.suffix in (".csv", ".json"):
+            found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        elif path.suffix == ".docx":
+            with zipfile.ZipFile(path) as archive:
+                found[name] = hashlib.sha256(archive.read("word/document.xml")).hexdigest()
+        elif path.suffix == ".xlsx":
+            wb = CalamineWorkbook.from_path(str(path))
+            cells = {s: wb.get_sheet_by_name(s).to_python() for s in wb.sheet_names}
+            found[name] = hashlib.sha256(repr(cells).encode()).hexdigest()
+    return found
+
+
+def test_jobs_1_and_2_give_identical_findings_and_outputs(project):
+    _fill_round(project)
+    outputs = []
+    for jobs in ("1", "2"):
+        result = project.run("validate", project.round, "--json", "--jobs", jobs)
+        assert result.exit_code == 1, result.output
+        findings = json.loads(result.stdout)
+        result = project.run("build", project.round, "--jobs", jobs)
+        assert result.exit_code == 0, result.output
+        outputs.append((findings, _digest(project.result_dir)))
+    assert outputs[0] == outputs[1]
+    findings = outputs[0][0]
+    codes = {f["code"] for f in findings}
+    assert {"wrong-type", "superseded", "wrong-round", "not-xlsx", "lock-file"} <= codes
+
+
+def test_default_jobs_equal_one_process(project):
+    _fill_round(project)
+    one = project.run("validate", project.round, "--json", "-j", "1")
+    default = project.run("validate", project.round, "--json")
+    assert json.loads(one.stdout) == json.loads(default.stdout)
+
+
+def test_jobs_must_be_a_positive_number(project):
+    result = project.run("build", project.round, "--jobs", "0")
+    assert result.exit_code == 2
+    assert "--jobs" in result.output
+
+
+def test_verbose_prints_the_time_of_each_stage(project):
+    project.fill_valid(CU_CODES[0])
+    result = project.run("build", project.round, "--verbose")
+    assert result.exit_code == 0, result.output
+    stages = [line.split()[1:-2] for line in result.stderr.splitlines() if "tid" in line]
+    names = [" ".join(words) for words in stages]
+    assert names == [
+        "runde og spec", "læsning og validering", "fletning", "rapportens indhold",
+        "rapport (Word)", "samlet regneark", "CSV og fund", "i alt",
+    ]  # fmt: skip
+    assert all(line.rstrip().endswith(" s") for line in result.stderr.splitlines() if "tid" in line)
+    quiet = project.run("build", project.round)
+    assert "tid" not in quiet.stderr
+
+
+def test_templates_verbose(project):
+    result = project.run("templates", project.round, "-v")
+    assert result.exit_code == 0, result.output
+    assert "skabeloner" in result.stderr and "i alt" in result.stderr
+
+
+def test_progress_bar_shows_on_a_terminal(project, monkeypatch):
+    screen = io.StringIO()
+    monkeypatch.setattr(toolkit.cli, "err", Console(file=screen, force_terminal=True, width=100))
+    monkeypatch.setattr(toolkit.cli._Progress, "DELAY", 0.0)
+    for code in CU_CODES[:3]:
+        project.fill_valid(code)
+    result = project.run("build", project.round)
+    assert result.exit_code == 0, result.output
+    shown = screen.getvalue()
+    assert "læsning og validering" in shown and "3/3" in shown
+    # Not on a pipe: nothing but the result.
+    plain = project.run("build", project.round)
+    assert "læsning og validering" not in plain.output

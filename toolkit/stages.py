@@ -1,0 +1,65 @@
+"""Stages of a command: how long each took, and how far a long one has come.
+
+The API times its stages in a `Stages` object; the CLI passes a listener that draws a progress
+bar and prints the times with --verbose. Without a listener nothing is shown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+
+class Listener(Protocol):
+    def started(self, stage: str, total: int | None) -> None: ...
+
+    def advanced(self, stage: str, done: int) -> None: ...
+
+    def finished(self, stage: str, seconds: float) -> None: ...
+
+
+class Stages:
+    """Seconds per stage in the order run; a stage run twice adds up."""
+
+    def __init__(self, listener: Listener | None = None):
+        self.listener = listener
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def stage(self, name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+        """Time the block; it calls the yielded function with the number of items done."""
+        listener = self.listener
+        if listener is not None:
+            listener.started(name, total)
+        done = 0
+
+        def advance(step: int = 1) -> None:
+            nonlocal done
+            done += step
+            if listener is not None:
+                listener.advanced(name, done)
+
+        start = time.perf_counter()
+        try:
+            yield advance
+        finally:
+            seconds = time.perf_counter() - start
+            self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+            if listener is not None:
+                listener.finished(name, seconds)
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+
+def default_jobs(files: int) -> int:
+    """Processes for reading `files` files: one for a regional round, where starting workers
+    costs more than it saves, else one per core (at most 8)."""
+    import os
+
+    if files < 24:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8, files // 12))
