@@ -3,12 +3,16 @@
 Peak memory is the largest sum of resident memory (RSS) over the process and all its children,
 sampled every 50 ms from /proc, so worker processes count too. Where /proc is missing, the
 largest single process's maximum RSS (from the operating system) is used instead.
+
+CPU time (user + system, including worker processes) is reported beside wall time: on a shared
+machine, wall time also counts waiting for other people's work, CPU time hardly does.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -19,7 +23,8 @@ PROC = Path("/proc")
 
 @dataclass(frozen=True)
 class Measured:
-    seconds: float
+    seconds: float  # wall time: what the user waits
+    cpu_seconds: float  # user + system time of the process and the workers it waited for
     peak_bytes: int
     stdout: str
     stderr: str
@@ -63,30 +68,30 @@ def tree_rss(root: int) -> int:
 def run(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Measured:
     """Run `command` to the end; raise if it fails."""
     environment = {**os.environ, **(env or {})}
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        command, env=environment, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, encoding="utf-8",
-    )  # fmt: skip
-    peak = [0]
-    done = threading.Event()
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out, \
+            tempfile.TemporaryFile("w+", encoding="utf-8") as err:  # fmt: skip
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, env=environment, cwd=cwd, stdout=out, stderr=err)
+        peak = [0]
+        done = threading.Event()
 
-    def sample() -> None:
-        while not done.wait(0.05):
-            peak[0] = max(peak[0], tree_rss(proc.pid))
+        def sample() -> None:
+            while not done.wait(0.05):
+                peak[0] = max(peak[0], tree_rss(proc.pid))
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    if PROC.is_dir():
-        sampler.start()
-    out, err = proc.communicate()
-    seconds = time.perf_counter() - start
-    done.set()
-    if sampler.is_alive():
-        sampler.join()
+        sampler = threading.Thread(target=sample, daemon=True)
+        if PROC.is_dir():
+            sampler.start()
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        done.set()
+        if sampler.is_alive():
+            sampler.join()
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({proc.returncode}):\n{err[-3000:]}")
-    if not peak[0]:
-        import resource
-
-        peak[0] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    return Measured(seconds, peak[0], out, err)
+        raise RuntimeError(f"{' '.join(command)} failed ({proc.returncode}):\n{stderr[-3000:]}")
+    peak_bytes = peak[0] or usage.ru_maxrss * 1024
+    return Measured(seconds, usage.ru_utime + usage.ru_stime, peak_bytes, stdout, stderr)

@@ -47,6 +47,9 @@ class Result:
     def median(self, tool: str) -> float:
         return statistics.median(m.seconds for m in self.runs[tool])
 
+    def cpu(self, tool: str) -> float:
+        return statistics.median(m.cpu_seconds for m in self.runs[tool])
+
     def peak_mb(self, tool: str) -> float:
         return max(m.peak_bytes for m in self.runs[tool]) / 1e6
 
@@ -58,12 +61,19 @@ def report_rows(report: Path) -> int:
     return len(re.findall(r"<w:tr[ >]", xml))
 
 
+def build_options(env: dict[str, str], jobs: int | None) -> list[str]:
+    """--verbose (and --jobs), where the measured toolkit has them: an older one may not."""
+    shown = run([sys.executable, "-m", "toolkit", "build", "--help"], env, HERE).stdout
+    options = ["--verbose"] if "--verbose" in shown else []
+    if jobs and "--jobs" in shown:
+        options += ["--jobs", str(jobs)]
+    return options
+
+
 def commands(folder: Path, template: Path, rows: int, target: Path,
-             jobs: int | None) -> dict[str, list[str]]:  # fmt: skip
+             options: list[str]) -> dict[str, list[str]]:  # fmt: skip
     python = sys.executable
-    build = [python, "-m", "toolkit", "build", str(folder), "--verbose"]
-    if jobs:
-        build += ["--jobs", str(jobs)]
+    build = [python, "-m", "toolkit", "build", str(folder), *options]
     return {
         "toolkit": build,
         "floor": [python, str(HERE / "floor.py"), str(folder), str(template), str(rows),
@@ -73,21 +83,26 @@ def commands(folder: Path, template: Path, rows: int, target: Path,
     }  # fmt: skip
 
 
-def measure(kind: str, n: int, folder: Path, runs: int, jobs: int | None,
-            say) -> Result:  # fmt: skip
+def measure(kind: str, n: int, folder: Path, runs: int, jobs: int | None, say,
+            source: Path = REPO) -> Result:  # fmt: skip
     home = folder.parent.parent
-    env = {"TOOLKIT_HOME": str(home), "PYTHONPATH": str(REPO)}
+    env = {"TOOLKIT_HOME": str(home), "PYTHONPATH": str(source)}
     report = home / "outputs" / folder.name / "resultat" / "rapport.docx"
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         scratch = Path(tmp)
         template = floor.table_template(scratch / "floor-template.docx")
-        warm = commands(folder, template, 1, scratch, jobs)["toolkit"]
-        run(warm, env)  # warms the file cache and makes the report whose rows the floor copies
+        options = build_options(env, jobs)
+        warm = commands(folder, template, 1, scratch, options)["toolkit"]
+        run(
+            warm, env, home
+        )  # warms the file cache and makes the report whose rows the floor copies
         result = Result(kind, n, report_rows(report))
-        cmds = commands(folder, template, result.report_rows, scratch, jobs)
+        cmds = commands(folder, template, result.report_rows, scratch, options)
         for i in range(runs):
             for tool in TOOLS:
-                measured = run(cmds[tool], env)
+                # In the project folder, as a user runs it (and so that `python -m` does not
+                # pick up the toolkit of the current folder instead of `source`).
+                measured = run(cmds[tool], env, home)
                 result.runs.setdefault(tool, []).append(measured)
                 if tool == "toolkit":
                     for line in measured.stdout.splitlines() + measured.stderr.splitlines():
@@ -95,26 +110,31 @@ def measure(kind: str, n: int, folder: Path, runs: int, jobs: int | None,
                         if m:
                             seconds = float(m["seconds"].replace(",", "."))
                             result.stages.setdefault(m["stage"], []).append(seconds)
+                mb = measured.peak_bytes / 1e6
                 say(f"    run {i + 1}/{runs} {tool:<8} {measured.seconds:7.2f} s"
-                    f" {measured.peak_bytes / 1e6:7.0f} MB")  # fmt: skip
+                    f" (CPU {measured.cpu_seconds:6.2f} s) {mb:6.0f} MB")  # fmt: skip
     return result
 
 
 def table(results: list[Result]) -> str:
+    """Wall seconds with CPU seconds in brackets; ratios likewise."""
     head = (
-        "| kind | workbooks | report rows | toolkit build (s) | floor (s) | baseline (s) "
-        "| toolkit/floor | baseline/toolkit | toolkit ms/workbook | peak MB toolkit "
-        "| peak MB floor | peak MB baseline |\n"
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+        "| kind | workbooks | report rows | toolkit build s (CPU) | floor s (CPU) "
+        "| baseline s (CPU) | toolkit/floor | baseline/toolkit | toolkit ms per workbook "
+        "| peak MB toolkit / floor / baseline |\n"
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
     )
     lines = []
     for r in results:
-        t, f, b = r.median("toolkit"), r.median("floor"), r.median("baseline")
+        t, f, b = (r.median(x) for x in TOOLS)
+        tc, fc, bc = (r.cpu(x) for x in TOOLS)
         lines.append(
-            f"| {r.kind} | {r.workbooks:,} | {r.report_rows:,} | {t:.2f} | {f:.2f} | {b:.2f} "
-            f"| {t / f:.1f}x | {b / t:.1f}x | {1000 * t / r.workbooks:.0f} "
-            f"| {r.peak_mb('toolkit'):.0f} | {r.peak_mb('floor'):.0f} "
-            f"| {r.peak_mb('baseline'):.0f} |"
+            f"| {r.kind} | {r.workbooks:,} | {r.report_rows:,} | {t:.2f} ({tc:.2f}) "
+            f"| {f:.2f} ({fc:.2f}) | {b:.2f} ({bc:.2f}) | {t / f:.1f}x ({tc / fc:.1f}x) "
+            f"| {b / t:.1f}x ({bc / tc:.1f}x) "
+            f"| {1000 * t / r.workbooks:.0f} ({1000 * tc / r.workbooks:.0f}) "
+            f"| {r.peak_mb('toolkit'):.0f} / {r.peak_mb('floor'):.0f} / "
+            f"{r.peak_mb('baseline'):.0f} |"
         )
     return head + "\n".join(lines) + "\n"
 
@@ -154,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--jobs", type=int, help="passed to toolkit build --jobs (default: its own)"
     )
+    parser.add_argument(
+        "--toolkit", type=Path, default=REPO, metavar="FOLDER",
+        help="measure the toolkit package in FOLDER (e.g. an older checkout) instead of this one",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     sizes = [int(s) for s in (args.sizes or ("12,103" if args.quick else "12,103,1000")).split(",")]
     runs = args.runs or (1 if args.quick else 3)
@@ -175,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         folders = corpus.ensure(kind, sizes, os.cpu_count() or 1, say)
         for n in sizes:
             say(f"  {n} workbooks")
-            results.append(measure(name, n, folders[n], runs, args.jobs, say))
+            results.append(measure(name, n, folders[n], runs, args.jobs, say, args.toolkit))
     command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = (
         f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} with `{command.strip()}`: median of "

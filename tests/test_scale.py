@@ -12,6 +12,7 @@ import json
 import zipfile
 from pathlib import Path
 
+from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 from rich.console import Console
 
@@ -116,3 +117,46 @@ def test_progress_bar_shows_on_a_terminal(project, monkeypatch):
     # Not on a pipe: nothing but the result.
     plain = project.run("build", project.round)
     assert "læsning og validering" not in plain.output
+
+
+def test_consolidated_workbook_keeps_text_exactly(project):
+    """The streaming writer keeps line breaks, markup, Excel's own escape syntax and text that
+    looks like a number or a formula exactly as typed, and numbers as numbers."""
+    tricky = 'Linje 1\nLinje 2 & <b>"citat"</b>  '
+    values = valid_cu_values(antal_voksne_note=tricky, kontaktperson="007")
+    project.fill(CU_CODES[0], values, {"tilbud": [offer(citizens=5)]})
+    result = project.run("build", project.round)
+    assert result.exit_code == 0, result.output
+    path = project.result_dir / "samlet.xlsx"
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Status", "felter", "antal", "tilbud", "svar", "Fund"]
+    texts = {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row}
+    assert {tricky, "007"} <= texts
+    assert not any(
+        c.data_type == "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row
+    )
+    tilbud = wb["tilbud"]
+    header = [c.value for c in tilbud[1]]
+    citizens = [r for r in tilbud.iter_rows(min_row=2, values_only=True)
+                if r[header.index("kolonne")] == "antal_borgere"]  # fmt: skip
+    assert citizens[0][header.index("vaerdi")] == 5
+    assert tilbud.freeze_panes == "A2" and tilbud.auto_filter.ref == f"A1:K{tilbud.max_row}"
+    assert tilbud["A1"].font.b and wb.properties.subject == "Samlet datasæt"
+    calamine = CalamineWorkbook.from_path(str(path))
+    assert tricky in {v for row in calamine.get_sheet_by_name("antal").to_python() for v in row}
+
+
+def test_table_writer_escapes_what_excel_would_read_as_markup(tmp_path):
+    """Excel reads '_x0041_' in a cell as 'A' and cannot hold control characters: the writer
+    escapes both the way Excel itself does, so the text reads back exactly."""
+    from toolkit.tablebook import TableSheet, write_tables
+
+    texts = ["_x0041_ er ikke A", "tab\tog\x01styretegn", " mellemrum ", "x" * 40_000]
+    rows = [[t, 1.5, True, None, float("nan")] for t in texts]
+    path = tmp_path / "t.xlsx"
+    write_tables(path, [TableSheet("Ark 'x'", ["tekst", "tal", "sand", "tom", "nan"], [10] * 5,
+                                   rows)])  # fmt: skip
+    read = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Ark 'x'").to_python()
+    assert [r[0] for r in read[1:]] == [*texts[:3], "x" * 32767]
+    assert read[1][1:3] == [1.5, True] and read[1][3:] == ["", ""]
+    assert load_workbook(path)["Ark 'x'"]["A4"].value == texts[2]  # openpyxl opens it too

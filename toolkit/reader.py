@@ -5,6 +5,8 @@ the sheet and cell it came from. Reading never judges values; validation does th
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -13,7 +15,7 @@ from typing import Any
 
 from defusedxml import ElementTree as SafeET
 from python_calamine import CalamineWorkbook
-from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
 
 from .findings import Finding, shown_value
 from .writer import META_SHEET
@@ -144,6 +146,14 @@ def _saved_at(archive: zipfile.ZipFile) -> dt.datetime | None:
 
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 Special = dict[tuple[str, str], tuple[str | None, str | None]]
+# A formula element (<f>, also with a namespace prefix) or an error cell (t="e"). A sheet without
+# either has nothing for _special_cells to find, so its XML need not be parsed; a false match only
+# costs the parse.
+_MAYBE_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def _maybe_special(xml: bytes) -> bool:
+    return b'"e"' in xml or b"'e'" in xml or _MAYBE_FORMULA.search(xml) is not None
 
 
 def _special_cells(archive: zipfile.ZipFile) -> Special:
@@ -152,13 +162,17 @@ def _special_cells(archive: zipfile.ZipFile) -> Special:
     rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
     found: Special = {}
+    parts = set(archive.namelist())
     for sheet in workbook.iterfind("m:sheets/m:sheet", NS):
         target = targets.get(sheet.get(_REL_NS), "")
         part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        if part not in archive.namelist():
+        if part not in parts:
             continue
         name = sheet.get("name", "")
-        with archive.open(part) as fh:
+        data = archive.read(part)
+        if not _maybe_special(data):
+            continue
+        with io.BytesIO(data) as fh:
             for _, node in SafeET.iterparse(fh):
                 if node.tag != f"{{{NS['m']}}}c":
                     continue
@@ -174,6 +188,11 @@ def _special_cells(archive: zipfile.ZipFile) -> Special:
     return found
 
 
+@functools.cache
+def _column_name(col: int) -> str:
+    return xl_col_to_name(col)
+
+
 class _Sheets:
     """Sheet values from calamine, loaded once per sheet, addressed by 0-based row and column."""
 
@@ -184,7 +203,7 @@ class _Sheets:
         self._cache: dict[str, tuple[tuple[int, int], list[list[Any]]]] = {}
 
     def raw(self, sheet: str, row: int, col: int) -> RawValue:
-        cell = xl_rowcol_to_cell(row, col)
+        cell = _column_name(col) + str(row + 1)
         formula, error = self.special.get((sheet, cell), (None, None))
         return RawValue(self.value(sheet, row, col), sheet, cell, formula, error)
 

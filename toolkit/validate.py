@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -266,7 +267,7 @@ def coerce(f: FieldSpec, raw: RawValue, label: str, check: _Checker) -> Value:
             f"{format_number(len(text))}. Forkort teksten.",
         )
     if f.type in ("choice", "yesno"):
-        match = next((c for c in f.choices if c.lower() == text.lower()), None)
+        match = _choices_by_case(f.choices).get(text.lower())
         if match is None:
             match = next((c for c in f.choices if _loose(c) == _loose(text)), None)
             if match is not None:
@@ -288,6 +289,15 @@ def coerce(f: FieldSpec, raw: RawValue, label: str, check: _Checker) -> Value:
             f"'{label}': '{shown_value(text)}' er ikke en e-mailadresse. " + _what_to_write(f),
         )
     return ok(text)
+
+
+@cache
+def _choices_by_case(choices: tuple[str, ...]) -> dict[str, str]:
+    """Lower-cased choice -> choice; the first wins, as a search through the list would."""
+    found: dict[str, str] = {}
+    for choice in choices:
+        found.setdefault(choice.lower(), choice)
+    return found
 
 
 def _loose(text: str) -> str:
@@ -385,17 +395,17 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
             block.id,
         )  # fmt: skip
     rows = []
+    prefixes = {col.id: f"{block.label}, {col.label}, række " for col in block.columns}
     for raw_row in [*table.rows, *table.below]:
         if all((v.value is None or str(v.value).strip() == "") and not v.error for v in raw_row):
             continue
         row: dict[str, Value] = {}
+        number = raw_row[0].cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if raw_row else ""
         for col, index in columns:
             if index is None:
                 continue
             raw = raw_row[index]
-            label = (
-                f"{block.label}, {col.label}, række {raw.cell.lstrip('ABCDEFGHIJKLMNOPQRSTUVWXYZ')}"
-            )
+            label = prefixes[col.id] + number
             value = coerce(col, raw, label, check)
             row[col.id] = value
             if col.required and value.status == EMPTY:
