@@ -20,7 +20,7 @@ from .publish import (
 )
 from .report import build_context, render_report
 from .rounds import Round, load_round, scaffold_round
-from .stages import Stages
+from .stages import Forked, Stages, can_fork, default_jobs
 from .writer import blank_file_name, write_blank_workbook
 
 TEMPLATES_FOLDER = "skabeloner"
@@ -192,11 +192,18 @@ def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
     with stages.stage(STAGE_CONTEXT):
         context = build_context(form, checked.intake, merged, findings, today)
     target = rnd.output_dir / RESULT_FOLDER
+    workers = jobs if jobs is not None else default_jobs(len(checked.intake.files))
     with atomic_dir(target) as staging:
+        workbook = (staging / WORKBOOK_NAME, rnd.config.title)
+        # With more than one process, the consolidated workbook is written alongside the report
+        # and the CSV files; its stage is then the time waited for it at the end.
+        background = (
+            Forked(write_consolidated_workbook, merged, findings, *workbook)
+            if workers > 1 and can_fork()
+            else None
+        )
         with stages.stage(STAGE_REPORT):
             render_report(rnd.spec.report_template, context, staging / REPORT_NAME)
-        with stages.stage(STAGE_WORKBOOK):
-            write_consolidated_workbook(merged, findings, staging / WORKBOOK_NAME, rnd.config.title)
         with stages.stage(STAGE_DATA):
             data = staging / "data"
             data.mkdir()
@@ -205,4 +212,9 @@ def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
             write_csv(merged.completeness, data / "status.csv")
             write_csv(findings_frame(findings), staging / "fund.csv")
             write_findings_json(findings, staging / "fund.json")
+        with stages.stage(STAGE_WORKBOOK):
+            if background is not None:
+                background.wait()
+            else:
+                write_consolidated_workbook(merged, findings, *workbook)
     return Built(checked, merged, target, target / REPORT_NAME, target / WORKBOOK_NAME)

@@ -188,6 +188,9 @@ def _special_cells(archive: zipfile.ZipFile) -> Special:
     return found
 
 
+_PLAIN: tuple[None, None] = (None, None)
+
+
 @functools.cache
 def _column_name(col: int) -> str:
     return xl_col_to_name(col)
@@ -206,6 +209,21 @@ class _Sheets:
         cell = _column_name(col) + str(row + 1)
         formula, error = self.special.get((sheet, cell), (None, None))
         return RawValue(self.value(sheet, row, col), sheet, cell, formula, error)
+
+    def raw_row(self, sheet: str, row: int, first: int, last: int) -> list[RawValue]:
+        """Columns first..last of one row: what raw() gives cell by cell, read in one go."""
+        (r0, c0), rows = self.grid(sheet)
+        i = row - r0
+        values = rows[i] if 0 <= i < len(rows) else []
+        number = str(row + 1)
+        found = []
+        for col in range(first, last + 1):
+            j = col - c0
+            v = values[j] if 0 <= j < len(values) else None
+            cell = _column_name(col) + number
+            formula, error = self.special.get((sheet, cell), _PLAIN) if self.special else _PLAIN
+            found.append(RawValue(None if v == "" else v, sheet, cell, formula, error))
+        return found
 
     def grid(self, sheet: str) -> tuple[tuple[int, int], list[list[Any]]]:
         if sheet not in self._cache:
@@ -324,12 +342,10 @@ def _read_table(table: Any, sheets: _Sheets) -> RawTable:
     (r0, c0), (r1, c1) = table.start, table.end
     sheet = table.sheet
     headers = [str(h) for h in table.columns]
-    rows = []
-    for r in range(r0, r1 + 1):
-        rows.append([sheets.raw(sheet, r, c) for c in range(c0, c1 + 1)])
+    rows = [sheets.raw_row(sheet, r, c0, c1) for r in range(r0, r1 + 1)]
     below = []
     for r in range(r1 + 1, sheets.last_row(sheet) + 1):
-        row = [sheets.raw(sheet, r, c) for c in range(c0, c1 + 1)]
+        row = sheets.raw_row(sheet, r, c0, c1)
         if any(v.value is not None or v.error for v in row):
             below.append(row)
     header_cells = [xl_rowcol_to_cell(r0 - 1, c) for c in range(c0, c1 + 1)]

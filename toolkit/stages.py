@@ -63,3 +63,32 @@ def default_jobs(files: int) -> int:
     if files < 24:
         return 1
     return max(1, min(os.cpu_count() or 1, 8, files // 12))
+
+
+def can_fork() -> bool:
+    """A forked process sees the parent's data without copying it; only Linux forks safely."""
+    import multiprocessing
+    import sys
+
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+class Forked:
+    """`func(*args)` running in a forked process, so that it overlaps with the parent's work.
+    Start it only when no other thread runs (the CLI's progress bar is between stages)."""
+
+    def __init__(self, func: Callable[..., object], *args: object):
+        import multiprocessing
+
+        self.name = getattr(func, "__name__", "baggrundsarbejde")
+        self.process = multiprocessing.get_context("fork").Process(
+            target=func, args=args, daemon=True
+        )
+        self.process.start()
+
+    def wait(self) -> None:
+        self.process.join()
+        if self.process.exitcode != 0:
+            raise RuntimeError(
+                f"{self.name} fejlede i en baggrundsproces ({self.process.exitcode})"
+            )

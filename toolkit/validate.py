@@ -38,6 +38,11 @@ class Value:
     def known(self) -> Any:
         return self.value if self.status == OK else None
 
+    def __reduce__(self) -> tuple:
+        # As a plain tuple of arguments: answers read in worker processes come back to the
+        # main process several times faster than with the default pickling of a dataclass.
+        return Value, (self.value, self.status, self.raw, self.sheet, self.cell)
+
 
 @dataclass
 class Response:
