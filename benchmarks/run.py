@@ -33,6 +33,7 @@ from kinds import registered  # noqa: E402
 from measure import Measured, run  # noqa: E402
 
 TOOLS = ("toolkit", "floor", "baseline")
+RESULTS = HERE / "results"
 STAGE_LINE = re.compile(r"^\s*tid\s+(?P<stage>.+?)\s+(?P<seconds>\d+,\d+) s\s*$")
 
 
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     if stages:
         text += "\nStages of `toolkit build --verbose` (median seconds):\n\n" + stages
     print(text)
-    out = HERE / "results" / "latest.md"
+    out = RESULTS / "latest.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return 0
