@@ -1,7 +1,8 @@
 """Running one command and measuring it: wall time and peak memory of its whole process tree.
 
-Peak memory is the largest sum of resident memory (RSS) over the process and all its children,
-sampled every 50 ms from /proc, so worker processes count too. Where /proc is missing, the
+Peak memory is the largest sum of proportional resident memory (PSS) over the process and all
+its children, sampled every 50 ms from /proc, so worker processes count too and pages they share
+are counted once. Where /proc is missing, the
 largest single process's maximum RSS (from the operating system) is used instead.
 
 CPU time (user + system, including worker processes) is reported beside wall time: on a shared
@@ -44,23 +45,26 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def _rss(pid: int) -> int:
-    try:
-        for line in (PROC / str(pid) / "status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+def _memory(pid: int) -> int:
+    """Proportional resident memory (PSS): pages shared between processes, such as those of a
+    forked worker, are split among them instead of counted in each. RSS where PSS is missing."""
+    for name, key in (("smaps_rollup", "Pss:"), ("status", "VmRSS:")):
+        try:
+            for line in (PROC / str(pid) / name).read_text().splitlines():
+                if line.startswith(key):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            continue
     return 0
 
 
-def tree_rss(root: int) -> int:
-    """Resident memory of `root` and every process below it, in bytes."""
+def tree_memory(root: int) -> int:
+    """Memory of `root` and every process below it, in bytes."""
     tree = _children()
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        total += _rss(pid)
+        total += _memory(pid)
         stack.extend(tree.get(pid, []))
     return total
 
@@ -77,7 +81,7 @@ def run(command: list[str], env: dict[str, str] | None = None, cwd: Path | None 
 
         def sample() -> None:
             while not done.wait(0.05):
-                peak[0] = max(peak[0], tree_rss(proc.pid))
+                peak[0] = max(peak[0], tree_memory(proc.pid))
 
         sampler = threading.Thread(target=sample, daemon=True)
         if PROC.is_dir():

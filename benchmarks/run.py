@@ -34,6 +34,7 @@ from measure import Measured, run  # noqa: E402
 
 TOOLS = ("toolkit", "floor", "baseline")
 RESULTS = HERE / "results"
+JOBS_LINE = re.compile(r"processer til læsning: (\d+)")
 STAGE_LINE = re.compile(r"^\s*tid\s+(?P<stage>.+?)\s+(?P<seconds>\d+,\d+) s\s*$")
 
 
@@ -44,6 +45,7 @@ class Result:
     report_rows: int
     runs: dict[str, list[Measured]] = field(default_factory=dict)
     stages: dict[str, list[float]] = field(default_factory=dict)
+    jobs: list[int] = field(default_factory=list)
 
     def median(self, tool: str) -> float:
         return statistics.median(m.seconds for m in self.runs[tool])
@@ -106,6 +108,9 @@ def measure(kind: str, n: int, folder: Path, runs: int, jobs: int | None, say,
                 measured = run(cmds[tool], env, home)
                 result.runs.setdefault(tool, []).append(measured)
                 if tool == "toolkit":
+                    jobs_used = JOBS_LINE.search(measured.stderr)
+                    if jobs_used:
+                        result.jobs.append(int(jobs_used[1]))
                     for line in measured.stdout.splitlines() + measured.stderr.splitlines():
                         m = STAGE_LINE.match(line)
                         if m:
@@ -122,8 +127,8 @@ def table(results: list[Result]) -> str:
     head = (
         "| kind | workbooks | report rows | toolkit build s (CPU) | floor s (CPU) "
         "| baseline s (CPU) | toolkit/floor | baseline/toolkit | toolkit ms per workbook "
-        "| peak MB toolkit / floor / baseline |\n"
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+        "| peak MB toolkit / floor / baseline | reading processes |\n"
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
     )
     lines = []
     for r in results:
@@ -135,7 +140,7 @@ def table(results: list[Result]) -> str:
             f"| {b / t:.1f}x ({bc / tc:.1f}x) "
             f"| {1000 * t / r.workbooks:.0f} ({1000 * tc / r.workbooks:.0f}) "
             f"| {r.peak_mb('toolkit'):.0f} / {r.peak_mb('floor'):.0f} / "
-            f"{r.peak_mb('baseline'):.0f} |"
+            f"{r.peak_mb('baseline'):.0f} | {','.join(map(str, r.jobs)) or '?'} |"
         )
     return head + "\n".join(lines) + "\n"
 

@@ -131,8 +131,9 @@ def check_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
     with stages.stage(STAGE_OPEN):
         rnd, form = open_round(name)
     files = count_files(rnd)
+    stages.jobs = default_jobs(files) if jobs is None else max(1, jobs)
     with stages.stage(STAGE_READ, files) as advance:
-        intake = collect(rnd, form, jobs, advance)
+        intake = collect(rnd, form, stages.jobs, advance)
     found = intake.all_findings() + _no_answer(rnd, intake, today or dt.date.today())
     return Checked(rnd, form, intake, _ordered(found, form))
 
@@ -192,14 +193,13 @@ def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
     with stages.stage(STAGE_CONTEXT):
         context = build_context(form, checked.intake, merged, findings, today)
     target = rnd.output_dir / RESULT_FOLDER
-    workers = jobs if jobs is not None else default_jobs(len(checked.intake.files))
     with atomic_dir(target) as staging:
         workbook = (staging / WORKBOOK_NAME, rnd.config.title)
         # With more than one process, the consolidated workbook is written alongside the report
         # and the CSV files; its stage is then the time waited for it at the end.
         background = (
             Forked(write_consolidated_workbook, merged, findings, *workbook)
-            if workers > 1 and can_fork()
+            if stages.jobs > 1 and can_fork()
             else None
         )
         with stages.stage(STAGE_REPORT):

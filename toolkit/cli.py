@@ -114,6 +114,8 @@ class _Progress:
         if self.verbose:
             total = format_number(stages.total, 2)
             err.print(f"  tid  {'i alt':<24}{total:>9} s", highlight=False)
+            if api.STAGE_READ in stages.seconds:
+                err.print(f"  processer til læsning: {stages.jobs}", highlight=False)
 
 
 def _usage_errors(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -33,7 +33,7 @@ NS = {
 _NAME_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawValue:
     """A value as found, with its place. Empty cells have value None.
 

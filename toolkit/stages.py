@@ -26,6 +26,7 @@ class Stages:
     def __init__(self, listener: Listener | None = None):
         self.listener = listener
         self.seconds: dict[str, float] = {}
+        self.jobs = 1  # processes that read the workbooks
 
     @contextlib.contextmanager
     def stage(self, name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
@@ -56,13 +57,23 @@ class Stages:
 
 
 def default_jobs(files: int) -> int:
-    """Processes for reading `files` files: one for a regional round, where starting workers
-    costs more than it saves, else one per core (at most 8)."""
+    """Processes for reading `files` files when the user does not say.
+
+    One for a regional round, where starting workers costs more than it saves. Otherwise one
+    per idle core (the cores less the load average), at most 8: on a busy machine extra
+    processes only add the cost of handing results between them (measured in benchmarks/).
+    """
     import os
 
     if files < 24:
         return 1
-    return max(1, min(os.cpu_count() or 1, 8, files // 12))
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows has no load average
+        busy = 0.0
+    idle = int(cores - busy + 0.5)
+    return max(1, min(cores, 8, files // 12, idle))
 
 
 def can_fork() -> bool:

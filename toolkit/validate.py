@@ -24,7 +24,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EMPTY, OK, CANNOT, INVALID = "empty", "ok", "cannot", "invalid"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Value:
     """A typed value with where it came from. `status` tells empty, ok, cannot or invalid."""
 
