@@ -20,7 +20,7 @@ from .publish import (
 )
 from .report import build_context, render_report
 from .rounds import Round, load_round, scaffold_round
-from .stages import Forked, Stages, can_fork, default_jobs
+from .stages import Forked, Stages, can_fork, default_jobs, paused_gc
 from .writer import blank_file_name, write_blank_workbook
 
 TEMPLATES_FOLDER = "skabeloner"
@@ -132,7 +132,7 @@ def check_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
         rnd, form = open_round(name)
     files = count_files(rnd)
     stages.jobs = default_jobs(files) if jobs is None else max(1, jobs)
-    with stages.stage(STAGE_READ, files) as advance:
+    with stages.stage(STAGE_READ, files) as advance, paused_gc():
         intake = collect(rnd, form, stages.jobs, advance)
     found = intake.all_findings() + _no_answer(rnd, intake, today or dt.date.today())
     return Checked(rnd, form, intake, _ordered(found, form))
@@ -186,6 +186,11 @@ def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
     """Validate, merge and render everything into outputs/<round>/resultat/, whole or not at all."""
     stages = stages or Stages()
     checked = check_round(name, today, jobs=jobs, stages=stages)
+    with paused_gc():
+        return _build(checked, today, stages)
+
+
+def _build(checked: Checked, today: dt.date | None, stages: Stages) -> Built:
     form, rnd = checked.form, checked.round
     with stages.stage(STAGE_MERGE):
         merged = merge(form, checked.intake)

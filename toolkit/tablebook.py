@@ -72,28 +72,37 @@ def text_xml(value: str) -> str:
     return value
 
 
-def _cells(prefixes: Sequence[str], r: int, row: Sequence[Any]) -> str:
-    """The <c> elements of one row; `prefixes` are '<c r="A' and so on, with the style."""
+def _text_cell(value: str) -> str:
+    """The part of a text cell after its row number."""
+    text = text_xml(value)
+    if text[:1].isspace() or text[-1:].isspace() or "\n" in text:
+        return f'" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    return f'" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def _cells(prefixes: Sequence[str], r: int, row: Sequence[Any],
+           texts: Sequence[dict[str, str]]) -> str:  # fmt: skip
+    """The <c> elements of one row. `prefixes` are '<c s=".." r="A' and so on; `texts` keep, per
+    column, the XML of text already seen (names, labels and places repeat on every row)."""
     parts = []
-    for prefix, value in zip(prefixes, row, strict=True):
+    number = str(r)
+    for prefix, value, seen in zip(prefixes, row, texts, strict=True):
         kind = type(value)
         if kind is str:
-            text = text_xml(value)
-            if text[:1].isspace() or text[-1:].isspace() or "\n" in text:
-                parts.append(f'{prefix}{r}" t="inlineStr"><is><t xml:space="preserve">{text}'
-                             "</t></is></c>")  # fmt: skip
-            else:
-                parts.append(f'{prefix}{r}" t="inlineStr"><is><t>{text}</t></is></c>')
+            tail = seen.get(value)
+            if tail is None:
+                tail = seen[value] = _text_cell(value)
+            parts.append(prefix + number + tail)
         elif value is None:
             continue
         elif kind is bool:
-            parts.append(f'{prefix}{r}" t="b"><v>{int(value)}</v></c>')
+            parts.append(f'{prefix}{number}" t="b"><v>{int(value)}</v></c>')
         elif isinstance(value, int | float) and math.isfinite(value):
-            parts.append(f'{prefix}{r}"><v>{value:.16G}</v></c>')
+            parts.append(f'{prefix}{number}"><v>{value:.16G}</v></c>')
         elif isinstance(value, float) and math.isnan(value):
             continue
         else:
-            parts.append(f'{prefix}{r}" t="inlineStr"><is><t>{text_xml(str(value))}</t></is></c>')
+            parts.append(prefix + number + _text_cell(str(value)))
     return "".join(parts)
 
 
@@ -124,15 +133,17 @@ def _write_sheet(out: Any, sheet: TableSheet, selected: bool) -> int:
         head.append("</cols>")
     head.append("<sheetData>")
     header = _cells(
-        [f'<c s="{HEADER}" r="{c}' for c in letters], 1, [str(h) for h in sheet.columns]
-    )
+        [f'<c s="{HEADER}" r="{c}' for c in letters], 1, [str(h) for h in sheet.columns],
+        [{} for _ in letters],
+    )  # fmt: skip
     head.append(f'<row r="1">{header}</row>')
     out.write("".join(head).encode("utf-8"))
     prefixes = [f'<c s="{DATA}" r="{c}' for c in letters]
+    texts: list[dict[str, str]] = [{} for _ in letters]
     n, batch = 0, []
     for n, row in enumerate(sheet.rows, start=1):
         r = n + 1
-        batch.append(f'<row r="{r}">{_cells(prefixes, r, row)}</row>')
+        batch.append(f'<row r="{r}">{_cells(prefixes, r, row, texts)}</row>')
         if len(batch) >= 2000:
             out.write("".join(batch).encode("utf-8"))
             batch.clear()
