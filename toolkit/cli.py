@@ -80,9 +80,10 @@ class _Progress:
         with self.lock:
             if self.bar is not None:
                 return
+            counted = (BarColumn(), MofNCompleteColumn()) if self.total is not None else ()
             self.bar = Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True,
+                SpinnerColumn(), TextColumn("{task.description}"), *counted,
+                TimeElapsedColumn(), console=err, transient=True,
             )  # fmt: skip
             self.task = self.bar.add_task(self.stage, total=self.total, completed=done)
             self.bar.start()
