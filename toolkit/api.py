@@ -207,16 +207,21 @@ def _build(checked: Checked, today: dt.date | None, stages: Stages) -> Built:
             if stages.jobs > 1 and can_fork()
             else None
         )
-        with stages.stage(STAGE_REPORT):
-            render_report(rnd.spec.report_template, context, staging / REPORT_NAME)
-        with stages.stage(STAGE_DATA):
-            data = staging / "data"
-            data.mkdir()
-            for dataset, frame in merged.datasets.items():
-                write_csv(frame, data / f"{dataset}.csv")
-            write_csv(merged.completeness, data / "status.csv")
-            write_csv(findings_frame(findings), staging / "fund.csv")
-            write_findings_json(findings, staging / "fund.json")
+        try:
+            with stages.stage(STAGE_REPORT):
+                render_report(rnd.spec.report_template, context, staging / REPORT_NAME)
+            with stages.stage(STAGE_DATA):
+                data = staging / "data"
+                data.mkdir()
+                for dataset, frame in merged.datasets.items():
+                    write_csv(frame, data / f"{dataset}.csv")
+                write_csv(merged.completeness, data / "status.csv")
+                write_csv(findings_frame(findings), staging / "fund.csv")
+                write_findings_json(findings, staging / "fund.json")
+        except BaseException:
+            if background is not None:
+                background.stop()
+            raise
         with stages.stage(STAGE_WORKBOOK):
             if background is not None:
                 background.wait()

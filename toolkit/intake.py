@@ -136,7 +136,7 @@ def collect(rnd: Round, form: Form, jobs: int | None = None,
             advance: Callable[[int], None] | None = None) -> Intake:  # fmt: skip
     """Read a round folder. Inputs are only ever opened for reading.
 
-    `jobs` processes read the workbooks (None: one per core for a large round, see
+    `jobs` processes read the workbooks (None: one per idle core for a large round, see
     stages.default_jobs); the result is the same for any number. `advance` is called with 1
     per file read.
     """

@@ -97,6 +97,10 @@ class Forked:
         )
         self.process.start()
 
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join()
+
     def wait(self) -> None:
         self.process.join()
         if self.process.exitcode != 0:
