@@ -137,6 +137,12 @@ def round_yaml(round_id: str, years: tuple[int, ...], deadline: dt.date) -> str:
         lines += [f"      - {_q(q)}" for q in questions]
     lines += [
         "",
+        '# Diskretion i rapporten: antal fra 1 til 4 pr. tilbud vises som "<5"; se docs/spec.md.',
+        "privacy:",
+        "  suppress_below: 5",
+        '  shown_as: "<5"',
+        '  hidden_as: "x"',
+        "",
         "# Afsender og kontakt (en funktion, ikke en person).",
         "secretariat:",
         "  name: Sekretariat for Nordjysk Socialaftale",
@@ -335,7 +341,7 @@ RESPONSES: list[dict[str, Any]] = [
         "values": contact("860", "Afdelingsleder, Myndighed Voksne"),
         "grid": {"boern_unge": (1, 1, 2), "voksne": (0, 1, 2)},
         "notes": {
-            "boern_unge": "Tallet for 2019 er rettet fra 1 til 2 efter gennemgang af sagerne.",
+            "boern_unge": "Tallet for 2019 er rettet efter gennemgang af sagerne.",
         },
         "offers": [
             offer(BAKKELY, 1),
@@ -452,7 +458,7 @@ RESPONSES: list[dict[str, Any]] = [
         "saved": dt.datetime(2020, 3, 16, 12, 30),
         "values": contact("820", "Sagsbehandler, Børn og Unge", phone=False),
         "grid": {"boern_unge": (0, 1, 0), "voksne": (0, 0, 0)},
-        "notes": {"boern_unge": "Den unge, der var i målgruppen i 2018, er fraflyttet kommunen."},
+        "notes": {"boern_unge": "Faldet fra 2018 til 2019 skyldes fraflytning."},
         "offers": [],
         "answers": answers(
             "Kommunen havde i 2018 én ung i målgruppen, som fik familiebehandling efter § 52. "
@@ -573,9 +579,9 @@ CREATED = dt.datetime(2020, 2, 14, 9, 0)
 _CORE_TIME = re.compile(r"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
 
 
-def stamp(path: Path, saved: dt.datetime) -> None:
+def stamp(path: Path, saved: dt.datetime, created: dt.datetime = CREATED) -> None:
     """Set the save time in docProps/core.xml, the zip entry times and the file's mtime."""
-    times = {"created": CREATED, "modified": saved}
+    times = {"created": created, "modified": saved}
     with zipfile.ZipFile(path) as src:
         entries = [(info, src.read(info.filename)) for info in src.infolist()]
     tmp = path.with_name(f".{path.name}.stamp")

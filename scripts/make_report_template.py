@@ -297,6 +297,14 @@ def data_row(table, texts, bold=False, fill=None):
     return row
 
 
+def keep_with_next(row):
+    """A group heading row stays on the page of its first item."""
+    for cell in row.cells:
+        for p in cell.paragraphs:
+            p.paragraph_format.keep_with_next = True
+    return row
+
+
 def tag_row(table, text):
     """A row holding a {%tr ... %} tag; docxtpl replaces the whole row by the tag."""
     row = table.add_row()
@@ -364,7 +372,12 @@ def page_setup(doc) -> None:
     add_field(footer, "NUMPAGES", "1")
 
 
-def title_page(doc) -> None:
+def title_page(
+    doc,
+    subtitle: str = "Fælles nordjysk besvarelse",
+    about: str = "Målgruppe: ",
+    byline: str = "Besvarelse af central udmelding fra {{ issuer }}",
+) -> None:
     p = para(doc, "{{ secretariat.name }}", bold=True, color=DARK_BLUE)
     p.runs[0].font.all_caps = True
     p.runs[0].font.size = Pt(10)
@@ -378,12 +391,12 @@ def title_page(doc) -> None:
 
     spacer = para(doc)
     spacer.paragraph_format.space_before = Cm(6)
-    para(doc, "Fælles nordjysk besvarelse", style="Subtitle")
+    para(doc, subtitle, style="Subtitle")
     para(doc, "{{ title }}", style="Title")
-    p = para(doc, "Målgruppe: ", bold=True)
+    p = para(doc, about, bold=True)
     p.add_run("{{ target_group }}")
     p.paragraph_format.space_before = Pt(12)
-    p = para(doc, "Besvarelse af central udmelding fra {{ issuer }}", color=GREY)
+    p = para(doc, byline, color=GREY)
 
     spacer = para(doc)
     spacer.paragraph_format.space_before = Cm(7)
@@ -463,39 +476,14 @@ def resume(doc) -> None:
     tag(doc, "{%p endif %}")
 
 
-def method(doc) -> None:
-    para(doc, "2. Metode og datagrundlag", style="Heading 1")
-    para(doc, "Dataindsamling", style="Heading 2")
-    para(
-        doc,
-        "Sekretariatet har sendt et regneark til de {{ n_respondents }} respondenter"
-        "{% if deadline %} med svarfrist {{ deadline }}{% endif %}. Regnearket spurgte til "
-        "antal borgere i målgruppen i {{ years|join_da }} fordelt på delgrupper, til de "
-        "tilbud, der er anvendt til målgruppen, og til udmeldingens spørgsmål.",
-    )
-    para(
-        doc,
-        "De indkomne regneark er kontrolleret automatisk for manglende, ugyldige og "
-        "usandsynlige værdier. Hvor en respondent har indsendt flere versioner, indgår den "
-        "seneste. De regionale tal er summen af de gyldige svar.",
-    )
-    para(
-        doc,
-        "Antallet af borgere i målgruppen er lille. Af hensyn til borgernes anonymitet "
-        "gengives kun regionale tal; antal pr. kommune fremgår ikke af besvarelsen.",
-    )
-
-    para(doc, "Besvarelser", style="Heading 2")
-    para(
-        doc,
-        "Der er modtaget svar fra {{ n_received }} af {{ n_respondents }} respondenter. "
-        "Tabellen viser status for hver respondent.",
-    )
+def status_table(doc, who="Respondent") -> None:
+    """A table of every respondent: state (red unless received without errors), errors,
+    warnings and share filled. Shared by the report templates of every kind."""
     para(doc, "Status for besvarelserne", style="Caption")
     table = report_table(
         doc,
         [6.0, 4.4, 1.7, 2.1, 1.8],
-        ["Respondent", "Status", "Fejl", "Advarsler", "Udfyldt"],
+        [who, "Status", "Fejl", "Advarsler", "Udfyldt"],
         numeric=(2, 3, 4),
     )
     tag_row(table, "{%tr for r in respondents %}")
@@ -525,6 +513,9 @@ def method(doc) -> None:
         style="Note",
     )
 
+
+def caveats(doc) -> None:
+    """Whose data was left out or flagged, and why."""
     para(doc, "Forbehold i datagrundlaget", style="Heading 2")
     tag(doc, "{%p if flagged %}")
     para(doc, "Følgende respondenters data er udeladt eller kun delvist medtaget:")
@@ -535,6 +526,41 @@ def method(doc) -> None:
     tag(doc, "{%p else %}")
     para(doc, "Alle respondenter har svaret uden fejl. Der er ingen forbehold i datagrundlaget.")
     tag(doc, "{%p endif %}")
+
+
+def method(doc) -> None:
+    para(doc, "2. Metode og datagrundlag", style="Heading 1")
+    para(doc, "Dataindsamling", style="Heading 2")
+    para(
+        doc,
+        "Sekretariatet har sendt et regneark til de {{ n_respondents }} respondenter"
+        "{% if deadline %} med svarfrist {{ deadline }}{% endif %}. Regnearket spurgte til "
+        "antal borgere i målgruppen i {{ years|join_da }} fordelt på delgrupper, til de "
+        "tilbud, der er anvendt til målgruppen, og til udmeldingens spørgsmål.",
+    )
+    para(
+        doc,
+        "De indkomne regneark er kontrolleret automatisk for manglende, ugyldige og "
+        "usandsynlige værdier. Hvor en respondent har indsendt flere versioner, indgår den "
+        "seneste. De regionale tal er summen af de gyldige svar.",
+    )
+    para(
+        doc,
+        "Antallet af borgere i målgruppen er lille. Af hensyn til borgernes anonymitet "
+        "gengives antal borgere i målgruppen kun som regionale tal.",
+    )
+    tag(doc, "{%p if privacy.on %}")
+    para(doc, "{{ privacy.rule }}")
+    tag(doc, "{%p endif %}")
+
+    para(doc, "Besvarelser", style="Heading 2")
+    para(
+        doc,
+        "Der er modtaget svar fra {{ n_received }} af {{ n_respondents }} respondenter. "
+        "Tabellen viser status for hver respondent.",
+    )
+    status_table(doc)
+    caveats(doc)
     para(
         doc,
         "Spørgsmål til besvarelsen kan rettes til {{ secretariat.name }}"
@@ -681,7 +707,8 @@ def offers_section(doc) -> None:
     para(
         doc,
         "Borgere: antal borgere fra de nordjyske kommuner i tilbuddet i det seneste år. "
-        "Anvendt af: de kommuner, der har oplyst at anvende tilbuddet.",
+        "Anvendt af: de kommuner, der har oplyst at anvende tilbuddet."
+        "{% if privacy.on %} {{ privacy.legend }}{% endif %}",
         style="Note",
     )
     tag(doc, "{%p else %}")
@@ -720,8 +747,8 @@ def answers_section(doc) -> None:
     tag(doc, "{%p endif %}")
 
 
-def findings_annex(doc) -> None:
-    para(doc, "Bilag 1. Åbne fund", style="Heading 1")
+def findings_annex(doc, number: int = 1) -> None:
+    para(doc, f"Bilag {number}. Åbne fund", style="Heading 1")
     tag(doc, "{%p if findings %}")
     para(
         doc,
@@ -764,10 +791,26 @@ def findings_annex(doc) -> None:
     tag(doc, "{%p endif %}")
 
 
-def build(target: Path = TARGET) -> Path:
+def new_document():
+    """An empty A4 document in the house style, with header and footer."""
     doc = Document()
     setup_styles(doc)
     page_setup(doc)
+    return doc
+
+
+def save(doc, target: Path, title: str) -> Path:
+    props = doc.core_properties
+    props.title = title
+    props.author = "Sekretariat for Nordjysk Socialaftale"
+    props.language = "da-DK"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(target))
+    return target
+
+
+def build(target: Path = TARGET) -> Path:
+    doc = new_document()
     # python-docx's empty document starts with no paragraphs; the body begins here
     title_page(doc)
     contents(doc)
@@ -777,13 +820,7 @@ def build(target: Path = TARGET) -> Path:
     offers_section(doc)
     answers_section(doc)
     findings_annex(doc)
-    props = doc.core_properties
-    props.title = "Fælles nordjysk besvarelse af central udmelding"
-    props.author = "Sekretariat for Nordjysk Socialaftale"
-    props.language = "da-DK"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(target))
-    return target
+    return save(doc, target, "Fælles nordjysk besvarelse af central udmelding")
 
 
 if __name__ == "__main__":

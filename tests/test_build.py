@@ -99,7 +99,7 @@ def test_build_writes_report_workbook_csv_and_findings(project):
     assert len(read_csv(out / "fund.csv")) == len(findings) == len(fund)
 
     # Nothing half-written is left beside the result.
-    assert sorted(p.name for p in project.outputs.iterdir()) == ["resultat"]
+    assert sorted(p.name for p in project.outputs.iterdir()) == ["resultat", "tilbagemelding"]
 
 
 def test_build_again_replaces_the_result(project):
@@ -112,7 +112,7 @@ def test_build_again_replaces_the_result(project):
     assert not stale.exists()
     status = read_csv(project.result_dir / "data" / "status.csv")
     assert [r["tilstand"] for r in status][:2] == ["modtaget", "modtaget"]
-    assert sorted(p.name for p in project.outputs.iterdir()) == ["resultat"]
+    assert sorted(p.name for p in project.outputs.iterdir()) == ["resultat", "tilbagemelding"]
 
 
 def test_build_unknown_round_exit_2(project):
@@ -328,7 +328,7 @@ def test_text_that_looks_like_a_formula_stays_inert(project):
 # --- inputs are never changed ----------------------------------------------------------------
 
 
-def test_inputs_are_byte_identical_after_validate_status_and_build(project):
+def test_inputs_are_byte_identical_after_every_command(project):
     project.fill_valid("813")
     project.fill("825", valid_cu_values(antal_voksne_2018="4-5"), {"tilbud": [offer()]})
     project.fill_valid("860", filename="a.xlsx")
@@ -339,7 +339,7 @@ def test_inputs_are_byte_identical_after_validate_status_and_build(project):
     before = hash_tree(project.inputs)
     assert len(before) == 8
 
-    for command in ("validate", "status", "build"):
+    for command in ("validate", "status", "feedback", "remind", "build"):
         result = project.run(command, CU_ROUND)
         assert result.exit_code in (0, 1), result.output
         assert hash_tree(project.inputs) == before, f"{command} changed inputs/"

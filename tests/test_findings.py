@@ -148,7 +148,7 @@ def test_unreadable_and_wrong_format_files(project, name, make, code, words):
     assert words in f["message"]
     lines = project.run("status", CU_ROUND)
     assert "0 af 12 har svaret" in lines.output
-    assert "1 filer kunne ikke henføres" in lines.output
+    assert "1 fil kunne ikke henføres" in lines.output
 
 
 def _zip_of(**members: str) -> bytes:

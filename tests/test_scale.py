@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from rich.console import Console
 
 import toolkit.cli
 
-from .helpers import CU_CODES, offer, valid_cu_values
+from .helpers import CU_CODES, REPO, invoke, offer, valid_cu_values
+from .test_tilsyn import copy_kinds
 
 
 def _fill_round(project) -> None:
@@ -42,7 +44,7 @@ def _digest(folder: Path) -> dict[str, str]:
     found = {}
     for path in sorted(folder.rglob("*")):
         name = path.relative_to(folder).as_posix()
-        if path.suffix in (".csv", ".json"):
+        if path.suffix in (".csv", ".json", ".png"):
             found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
         elif path.suffix == ".docx":
             with zipfile.ZipFile(path) as archive:
@@ -63,11 +65,51 @@ def test_jobs_1_and_2_give_identical_findings_and_outputs(project):
         findings = json.loads(result.stdout)
         result = project.run("build", project.round, "--jobs", jobs)
         assert result.exit_code == 0, result.output
-        outputs.append((findings, _digest(project.result_dir)))
+        feedback = _digest(project.outputs / "tilbagemelding")
+        outputs.append((findings, _digest(project.result_dir), feedback))
     assert outputs[0] == outputs[1]
+    assert any(name.endswith(".xlsx") for name in outputs[0][2])  # feedback workbooks were made
     findings = outputs[0][0]
     codes = {f["code"] for f in findings}
     assert {"wrong-type", "superseded", "wrong-round", "not-xlsx", "lock-file"} <= codes
+
+
+def test_jobs_1_and_2_build_the_tilsyn_demo_with_charts_identically(tmp_path, monkeypatch):
+    """Charts, counted summaries and round lists (the tilsyn kind) do not depend on how many
+    processes read the workbooks."""
+    home = tmp_path / "projekt"
+    copy_kinds(home)
+    shutil.copytree(REPO / "inputs" / "demo-tilsyn", home / "inputs" / "demo-tilsyn")
+    monkeypatch.setenv("TOOLKIT_HOME", str(home))
+    monkeypatch.chdir(home)
+    result_dir = home / "outputs" / "demo-tilsyn" / "resultat"
+    outputs = []
+    for jobs in ("1", "2"):
+        result = invoke("build", "demo-tilsyn", "--jobs", jobs)
+        assert result.exit_code == 0, result.output
+        outputs.append(_digest(result_dir))
+    assert outputs[0] == outputs[1]
+    assert sum(name.endswith(".png") for name in outputs[0]) == 3
+
+
+def test_status_sheet_colours_the_state_column(project):
+    project.fill_valid(CU_CODES[0])
+    project.fill(CU_CODES[1], valid_cu_values(antal_voksne_2018="ca. 5"), {"tilbud": [offer()]})
+    for jobs in ("1", "2"):
+        result = project.run("build", project.round, "--jobs", jobs)
+        assert result.exit_code == 0, result.output
+        ws = load_workbook(project.result_dir / "samlet.xlsx")["Status"]
+        header = [c.value for c in ws[1]]
+        column = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[header.index("tilstand")]
+        rules = {
+            rule.formula[0]: rule.dxf.fill.bgColor.rgb
+            for cf in ws.conditional_formatting
+            for rule in cf.rules
+            if str(cf.sqref) == f"{column}2:{column}{ws.max_row}"
+        }
+        assert rules == {'"modtaget"': "FFC6EFCE", '"fejl"': "FFFFC7CE", '"mangler"': "FFFFEB9C"}
+        states = {r[header.index("tilstand")] for r in ws.iter_rows(min_row=2, values_only=True)}
+        assert {"modtaget", "fejl", "mangler"} <= states
 
 
 def test_default_jobs_equal_one_process(project):
@@ -91,7 +133,7 @@ def test_verbose_prints_the_time_of_each_stage(project):
     names = [" ".join(words) for words in stages]
     assert names == [
         "runde og spec", "læsning og validering", "fletning", "rapportens indhold",
-        "rapport (Word)", "CSV og fund", "samlet regneark", "i alt",
+        "tilbagemeldinger", "rapport (Word)", "samlet regneark", "CSV og fund", "i alt",
     ]  # fmt: skip
     assert all(line.rstrip().endswith(" s") for line in result.stderr.splitlines() if "tid" in line)
     quiet = project.run("build", project.round)

@@ -182,3 +182,58 @@ def test_status_never_cuts_file_names_short_on_a_narrow_terminal(project, monkey
         line.split("│")[4].strip() for line in result.output.splitlines() if line.count("│") == 7
     )
     assert long_name in column
+
+
+def test_status_says_what_decided_the_order(project):
+    a = project.fill_valid("813", filename="svar_a.xlsx", saved_at=JAN)
+    project.fill(
+        "813", valid_cu_values(kontaktperson="Anden"), {"tilbud": [offer()]},
+        filename="svar_b.xlsx", saved_at=JAN,
+    )  # fmt: skip
+    when = dt.datetime(2024, 3, 1).timestamp()
+    for name in ("svar_a.xlsx", "svar_b.xlsx"):
+        os.utime(project.inputs / name, (when, when))
+    old = project.fill_valid("860", filename="udkast.xlsx", saved_at=JAN)
+    project.fill_valid("860", filename="endelig.xlsx", saved_at=FEB)
+    out = project.run("status", CU_ROUND).output
+    assert f"erstatter: {a.name} (samme tidspunkter: filnavnet afgjorde" in out
+    # Saved times are shown in Danish time: 9.00 UTC is 10.00 in Copenhagen in winter.
+    assert f"erstatter: {old.name} (ældre gemmetidspunkt, gemt 10. januar 2024 kl. 10.00)" in out
+    assert "gemt 10. februar 2024 kl. 10.00" in _row(out, "860") + out
+
+
+def test_days_overdue_only_for_who_still_owes_something(project):
+    project.fill_valid("813")
+    # 'ca. 5' is refused, so 5 citizens in offers exceed the 3 left: an error and a warning.
+    project.fill("825", valid_cu_values(antal_voksne_2019="ca. 5"), {"tilbud": [offer(citizens=5)]})
+    late = DEADLINE + dt.timedelta(days=1)
+    lines = _lines(project, late)
+    assert [lines[c].days_overdue for c in ("813", "825", "810")] == [0, 1, 1]
+    assert lines["825"].findings == lines["825"].errors + lines["825"].warnings == 2
+    early = _lines(project, DEADLINE - dt.timedelta(days=5))
+    assert {line.days_overdue for line in early.values()} == {0}
+
+
+def test_status_sheet_of_the_consolidated_workbook(project):
+    from openpyxl import load_workbook
+
+    project.fill_valid("813")
+    # 'ca. 5' is refused, so 5 citizens in offers exceed the 3 left: an error and a warning.
+    project.fill("825", valid_cu_values(antal_voksne_2019="ca. 5"), {"tilbud": [offer(citizens=5)]})
+    old = project.fill_valid("860", filename="udkast.xlsx", saved_at=JAN)
+    project.fill_valid("860", filename="endelig.xlsx", saved_at=FEB)
+    api.build_round(CU_ROUND, today=DEADLINE + dt.timedelta(days=2))
+    wb = load_workbook(project.result_dir / "samlet.xlsx")
+    rows = list(wb["Status"].iter_rows(values_only=True))
+    sheet = {str(r[0]): dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert sheet["860"]["erstattede_filer"] == (
+        f"{old.name} (ældre gemmetidspunkt, gemt 10. januar 2024 kl. 10.00)"
+    )
+    assert sheet["860"]["gemt"] == "10. februar 2024 kl. 10.00"
+    assert (sheet["825"]["tilstand"], sheet["825"]["fejl"], sheet["825"]["advarsler"]) == (
+        "fejl", 1, 1,
+    )  # fmt: skip
+    assert [sheet[c]["dage_over_fristen"] for c in ("813", "825", "810")] == [0, 2, 2]
+    assert sheet["810"]["frist"] == "30. juni 2030"
+    formats = wb["Status"].conditional_formatting
+    assert {str(r.sqref) for r in formats} == {"C2:C13"}

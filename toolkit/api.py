@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .charts import draw_charts
 from .danish import format_date
+from .feedback import FEEDBACK_FOLDER, Sent, for_respondent, write_feedback
 from .files import atomic_dir
 from .findings import Finding
 from .form import Form, build_form
-from .intake import FileRecord, Intake, collect, count_files
+from .intake import Intake, collect, count_files
 from .merge import Merged, merge
+from .prefill import Prefill, load_prefill
 from .publish import (
     findings_frame,
     write_consolidated_workbook,
     write_csv,
     write_findings_json,
 )
+from .remind import REMINDER_FOLDER, Reminder, write_reminders
 from .report import build_context, render_report
 from .rounds import Round, load_round, scaffold_round
 from .stages import Forked, Stages, can_fork, default_jobs, paused_gc
+from .status import StatusLine, respondent_status, status_frame
 from .writer import blank_file_name, write_blank_workbook
 
 TEMPLATES_FOLDER = "skabeloner"
 RESULT_FOLDER = "resultat"
 REPORT_NAME = "rapport.docx"
+CHARTS_FOLDER = "figurer"
 WORKBOOK_NAME = "samlet.xlsx"
 
 # Stage names, as `--verbose` prints them.
@@ -34,6 +40,7 @@ STAGE_TEMPLATES = "skabeloner"
 STAGE_READ = "læsning og validering"
 STAGE_MERGE = "fletning"
 STAGE_CONTEXT = "rapportens indhold"
+STAGE_FEEDBACK = "tilbagemeldinger"
 STAGE_REPORT = "rapport (Word)"
 STAGE_WORKBOOK = "samlet regneark"
 STAGE_DATA = "CSV og fund"
@@ -53,18 +60,6 @@ class Checked:
         return any(f.severity == "error" for f in self.findings)
 
 
-@dataclass(frozen=True)
-class StatusLine:
-    code: str
-    name: str
-    state: str  # modtaget | fejl | mangler
-    file: str
-    superseded: tuple[str, ...]
-    errors: int
-    warnings: int
-    days_to_deadline: int | None
-
-
 def new_round(name: str, kind: str, deadline: dt.date | None = None) -> Path:
     """Create inputs/<name>/round.yaml from the kind's template."""
     return scaffold_round(name, kind, deadline)
@@ -76,8 +71,10 @@ def open_round(name: str) -> tuple[Round, Form]:
 
 
 def make_templates(name: str, codes: list[str] | None = None,
+                   prefill: Prefill | None = None,
                    stages: Stages | None = None) -> list[Path]:  # fmt: skip
-    """One blank workbook per respondent under outputs/<round>/skabeloner/."""
+    """One workbook per respondent under outputs/<round>/skabeloner/, blank or with its tables
+    prefilled from the previous round (see `prefill_from`)."""
     stages = stages or Stages()
     with stages.stage(STAGE_OPEN):
         rnd, form = open_round(name)
@@ -87,9 +84,16 @@ def make_templates(name: str, codes: list[str] | None = None,
     with stages.stage(STAGE_TEMPLATES, len(chosen)) as advance:
         for respondent in chosen:
             path = target / blank_file_name(respondent, rnd.config.id)
-            written.append(write_blank_workbook(form, respondent, path))
+            rows = prefill.for_respondent(respondent.code) if prefill else None
+            written.append(write_blank_workbook(form, respondent, path, rows))
             advance(1)
     return written
+
+
+def prefill_from(name: str, previous: str) -> Prefill:
+    """Last round's rows for round `name`'s workbooks: the columns the spec's `prefill` maps."""
+    _rnd, form = open_round(name)
+    return load_prefill(form, previous)
 
 
 def _ordered(findings: list[Finding], form: Form) -> list[Finding]:
@@ -139,37 +143,67 @@ def check_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
 
 
 def round_status(checked: Checked, today: dt.date | None = None) -> list[StatusLine]:
+    """One line per respondent: state, file that counts, superseded files, findings, deadline."""
+    return respondent_status(checked.round.config, checked.intake, today or dt.date.today())
+
+
+@dataclass
+class Feedback:
+    checked: Checked
+    folder: Path
+    sent: list[Sent]
+
+
+def _feedback(checked: Checked, today: dt.date) -> Feedback:
+    """Write outputs/<round>/tilbagemelding/ whole: stale files of earlier runs disappear."""
+    target = checked.round.output_dir / FEEDBACK_FOLDER
+    with atomic_dir(target) as staging:
+        sent = write_feedback(checked.form, checked.intake, staging, today)
+    moved = [s if s.path is None else replace(s, path=target / s.path.name) for s in sent]
+    return Feedback(checked, target, moved)
+
+
+def make_feedback(name: str, today: dt.date | None = None) -> Feedback:
+    """A feedback workbook for every answer with findings, a receipt for every clean one."""
     today = today or dt.date.today()
-    deadline = checked.round.config.deadline
-    days = (deadline - today).days if deadline else None
-    by_code: dict[str, list[FileRecord]] = {}
-    for record in checked.intake.files:
-        by_code.setdefault(record.respondent, []).append(record)
-    lines = []
-    for respondent in checked.round.config.respondents:
-        response = checked.intake.responses.get(respondent.code)
-        records = by_code.get(respondent.code, [])
-        superseded = tuple(r.display for r in records if r.state == "superseded")
-        if response is None:
-            lines.append(
-                StatusLine(respondent.code, respondent.name, "mangler", "", superseded, 0, 0, days)
-            )
-            continue
-        errors = sum(1 for f in response.findings if f.severity == "error")
-        warnings = sum(1 for f in response.findings if f.severity == "warning")
-        lines.append(
-            StatusLine(
-                respondent.code,
-                respondent.name,
-                "fejl" if errors else "modtaget",
-                response.file,
-                superseded,
-                errors,
-                warnings,
-                days,
-            )  # fmt: skip
-        )
-    return lines
+    return _feedback(check_round(name, today), today)
+
+
+@dataclass
+class Reminded:
+    feedback: Feedback
+    folder: Path
+    reminders: list[Reminder]
+
+
+def _blanks(rnd: Round, form: Form, codes: list[str]) -> dict[str, Path]:
+    """The blank workbooks sent out; any not made yet are made now."""
+    blanks = {}
+    for code in codes:
+        respondent = rnd.config.respondent(code)
+        assert respondent is not None
+        path = rnd.output_dir / TEMPLATES_FOLDER / blank_file_name(respondent, rnd.config.id)
+        if not path.is_file():
+            write_blank_workbook(form, respondent, path)
+        blanks[code] = path
+    return blanks
+
+
+def remind_round(name: str, today: dt.date | None = None) -> Reminded:
+    """Draft e-mails (.eml) to every respondent who is missing or has errors. Nothing is sent."""
+    today = today or dt.date.today()
+    checked = check_round(name, today)
+    feedback = _feedback(checked, today)
+    lines = round_status(checked, today)
+    rnd, form = checked.round, checked.form
+    blanks = _blanks(rnd, form, [line.code for line in lines if line.state == "mangler"])
+    findings = {code: for_respondent(r) for code, r in checked.intake.responses.items()}
+    sent = {s.code: s for s in feedback.sent}
+    target = rnd.output_dir / REMINDER_FOLDER
+    with atomic_dir(target) as staging:
+        reminders = write_reminders(form, lines, sent, findings, blanks, staging, today)
+    moved = [replace(r, path=target / r.path.name) for r in reminders]
+    return Reminded(feedback, target, moved)
 
 
 @dataclass
@@ -179,27 +213,33 @@ class Built:
     folder: Path
     report: Path
     workbook: Path
+    feedback: Feedback | None = None
 
 
 def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = None,
                 stages: Stages | None = None) -> Built:  # fmt: skip
     """Validate, merge and render everything into outputs/<round>/resultat/, whole or not at all."""
+    today = today or dt.date.today()
     stages = stages or Stages()
     checked = check_round(name, today, jobs=jobs, stages=stages)
     with paused_gc():
         return _build(checked, today, stages)
 
 
-def _build(checked: Checked, today: dt.date | None, stages: Stages) -> Built:
+def _build(checked: Checked, today: dt.date, stages: Stages) -> Built:
     form, rnd = checked.form, checked.round
     with stages.stage(STAGE_MERGE):
         merged = merge(form, checked.intake)
     findings = checked.findings
     with stages.stage(STAGE_CONTEXT):
         context = build_context(form, checked.intake, merged, findings, today)
+    with stages.stage(STAGE_FEEDBACK):
+        feedback = _feedback(checked, today)
+    written = {s.code: f"{FEEDBACK_FOLDER}/{s.path.name}" for s in feedback.sent if s.path}
+    status = status_frame(round_status(checked, today), merged.completeness, written)
     target = rnd.output_dir / RESULT_FOLDER
     with atomic_dir(target) as staging:
-        workbook = (staging / WORKBOOK_NAME, rnd.config.title)
+        workbook = (staging / WORKBOOK_NAME, rnd.config.title, status)
         # With more than one process, the consolidated workbook is written alongside the report
         # and the CSV files; its stage is then the time waited for it at the end.
         background = (
@@ -209,22 +249,24 @@ def _build(checked: Checked, today: dt.date | None, stages: Stages) -> Built:
         )
         try:
             with stages.stage(STAGE_REPORT):
-                render_report(rnd.spec.report_template, context, staging / REPORT_NAME)
+                images = draw_charts(context["chart_data"], staging / CHARTS_FOLDER)
+                render_report(rnd.spec.report_template, context, staging / REPORT_NAME, images)
+            if background is None:
+                with stages.stage(STAGE_WORKBOOK):
+                    write_consolidated_workbook(merged, findings, *workbook)
             with stages.stage(STAGE_DATA):
                 data = staging / "data"
                 data.mkdir()
                 for dataset, frame in merged.datasets.items():
                     write_csv(frame, data / f"{dataset}.csv")
-                write_csv(merged.completeness, data / "status.csv")
+                write_csv(status, data / "status.csv")
                 write_csv(findings_frame(findings), staging / "fund.csv")
                 write_findings_json(findings, staging / "fund.json")
         except BaseException:
             if background is not None:
                 background.stop()
             raise
-        with stages.stage(STAGE_WORKBOOK):
-            if background is not None:
+        if background is not None:
+            with stages.stage(STAGE_WORKBOOK):
                 background.wait()
-            else:
-                write_consolidated_workbook(merged, findings, *workbook)
-    return Built(checked, merged, target, target / REPORT_NAME, target / WORKBOOK_NAME)
+    return Built(checked, merged, target, target / REPORT_NAME, target / WORKBOOK_NAME, feedback)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,10 +24,11 @@ from rich.progress import (
 from rich.table import Table
 
 from . import api
-from .danish import format_number
+from .danish import format_date, format_datetime, format_number
 from .findings import SEVERITY_DA, Finding, count_by_severity
 from .spec import SpecError
 from .stages import Stages
+from .status import days_text
 
 app = typer.Typer(
     help="Indsamling, validering og afrapportering af kommunale besvarelser.\n\n"
@@ -153,21 +155,47 @@ def new(
             ) from None
     folder = api.new_round(round, kind, when)
     console.print(f"Oprettet: {folder / 'round.yaml'}")
-    console.print("Ret titel, år, delgrupper, spørgsmål og frist, og kør derefter:")
+    console.print(
+        "Ret rundens oplysninger (titel, frist, lister og respondenter), og kør derefter:"
+    )
     console.print(f"  toolkit templates {round}")
 
 
 @app.command()
 @_usage_errors
-def templates(round: RoundArg, verbose: VerboseOpt = False) -> None:
-    """Lav ét tomt regneark pr. respondent under outputs/ROUND/skabeloner/."""
+def templates(
+    round: RoundArg,
+    prefill_from: Annotated[
+        str | None,
+        typer.Option(
+            "--prefill-from",
+            metavar="FORRIGE",
+            help="Forudfyld tabellerne med svarene fra en tidligere runde af samme type "
+            "(fx sidste års tilbud, pladser og takster).",
+        ),
+    ] = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Lav ét regneark pr. respondent under outputs/ROUND/skabeloner/."""
+    prefill = api.prefill_from(round, prefill_from) if prefill_from else None
     progress = _Progress(verbose)
     stages = progress.stages()
-    paths = api.make_templates(round, stages=stages)
+    paths = api.make_templates(round, prefill=prefill, stages=stages)
     progress.summary(stages)
     for path in paths:
         console.print(f"  {path}", highlight=False)
     console.print(f"[green]{len(paths)} skabeloner skrevet.[/]")
+    if prefill is not None:
+        n_rows = sum(len(rows) for t in prefill.rows.values() for rows in t.values())
+        console.print(
+            f"Forudfyldt fra runden '{prefill.source}': {n_rows} rækker til "
+            f"{len(prefill.rows)} af {len(paths)} respondenter.",
+            highlight=False,
+        )
+        without = api.open_round(round)[0].config.respondents
+        names = [r.name for r in without if r.code not in prefill.rows]
+        if names:
+            console.print(f"Intet at forudfylde for: {', '.join(names)}.", highlight=False)
 
 
 def _print_findings(findings: list[Finding]) -> None:
@@ -219,20 +247,27 @@ def validate(
     raise typer.Exit(1 if checked.has_errors else 0)
 
 
-def _days_text(days: int | None) -> str:
-    if days is None:
-        return "ingen frist"
-    if days > 0:
-        return f"{days} dage til fristen"
-    if days == 0:
-        return "fristen er i dag"
-    return f"{-days} dage over fristen"
+STATE_STYLE = {"modtaget": "green", "fejl": "bold red", "mangler": "yellow"}
+
+
+def _file_cell(line: api.StatusLine) -> str:
+    """The file that counts, when it was saved, and every file it replaced with the reason."""
+    parts = [escape(line.file)] if line.file else []
+    if line.saved_at:
+        parts.append(f"[dim]gemt {format_datetime(line.saved_at)}[/]")
+    if line.from_feedback:
+        parts.append("[cyan]rettet tilbagemelding[/]")
+    for old in line.replaced:
+        style = "yellow" if old.reason == "name" else "dim"
+        parts.append(f"[{style}]erstatter: {escape(old.text)}[/]")
+    return "\n".join(parts)
 
 
 @app.command()
 @_usage_errors
 def status(round: RoundArg, jobs: JobsOpt = None, verbose: VerboseOpt = False) -> None:
-    """Én linje pr. respondent: modtaget, mangler eller har fejl, og hvilken fil der tæller."""
+    """Én linje pr. respondent: modtaget, mangler eller har fejl, filen der tæller, de filer den
+    erstatter, fund og dage over fristen."""
     progress = _Progress(verbose)
     stages = progress.stages()
     checked = api.check_round(round, jobs=jobs, stages=stages)
@@ -241,28 +276,95 @@ def status(round: RoundArg, jobs: JobsOpt = None, verbose: VerboseOpt = False) -
     table = Table(title=f"Status for {checked.round.config.title}", title_justify="left")
     for column in ("Kode", "Respondent", "Tilstand", "Fil der tæller", "Fund", "Frist"):
         table.add_column(column, overflow="fold")  # never cut a file name short with '…'
-    colours = {"modtaget": "green", "fejl": "red", "mangler": "yellow"}
     for line in lines:
-        file_text = line.file
-        if line.superseded:
-            file_text += f"\n[dim]erstatter: {', '.join(line.superseded)}[/]"
-        late = line.state != "modtaget" and line.days_to_deadline is not None
-        deadline = _days_text(line.days_to_deadline) if late or line.state == "mangler" else ""
+        found = ""
+        if line.state != "mangler":
+            found = f"{line.errors} fejl, {line.warnings} adv."
+            if line.notes:
+                found += f", {line.notes} {'note' if line.notes == 1 else 'noter'}"
+        deadline = ""
+        if line.state != "modtaget" and line.days_to_deadline is not None:
+            style = "bold red" if line.days_overdue else "yellow"
+            deadline = f"[{style}]{days_text(line.days_to_deadline)}[/]"
         table.add_row(
-            line.code, line.name, f"[{colours[line.state]}]{line.state}[/]", file_text,
-            f"{line.errors} fejl, {line.warnings} adv." if line.state != "mangler" else "",
-            deadline,
+            line.code, line.name, f"[{STATE_STYLE[line.state]}]{line.state}[/]", _file_cell(line),
+            found, deadline,
         )  # fmt: skip
     console.print(table)
     received = sum(1 for line in lines if line.state != "mangler")
-    console.print(
-        f"{received} af {len(lines)} har svaret. Fristen: "
-        f"{_days_text(lines[0].days_to_deadline if lines else None)}."
+    deadline = checked.round.config.deadline
+    when = (
+        f"{format_date(deadline)}, {days_text(lines[0].days_to_deadline)}"
+        if deadline and lines
+        else "ingen frist"
     )
+    console.print(f"{received} af {len(lines)} har svaret. Fristen: {when}.")
     unknown = [f for f in checked.findings if not f.respondent and f.severity != "info"]
     if unknown:
-        console.print(f"[red]{len(unknown)} filer kunne ikke henføres til en respondent[/]"
+        files = "fil" if len(unknown) == 1 else "filer"
+        console.print(f"[red]{len(unknown)} {files} kunne ikke henføres til en respondent[/]"
                       " (se: toolkit validate).")  # fmt: skip
+
+
+def _print_sent(result: api.Feedback) -> None:
+    made = {"tilbagemelding": 0, "kvittering": 0}
+    for sent in result.sent:
+        if sent.path is None:
+            console.print(f"[red]{escape(sent.name)}:[/] {escape(sent.problem)}", highlight=False)
+            continue
+        made[sent.kind] += 1
+    console.print(
+        f"Tilbagemelding: {result.folder} ({made['tilbagemelding']} regneark med fund, "
+        f"{made['kvittering']} kvitteringer)",
+        highlight=False,
+    )
+
+
+@app.command()
+@_usage_errors
+def feedback(round: RoundArg) -> None:
+    """Lav tilbagemelding til hver respondent i outputs/ROUND/tilbagemelding/: en kopi af deres
+    eget regneark med fundene markeret, eller en kvittering, hvis svaret er uden fund."""
+    result = api.make_feedback(round)
+    table = Table(show_header=True, header_style="bold")
+    for column in ("Respondent", "Får", "Fil"):
+        table.add_column(column, overflow="fold")
+    for sent in result.sent:
+        what = {"tilbagemelding": f"[red]tilbagemelding[/] ({sent.errors} fejl, "
+                f"{sent.warnings} adv.)", "kvittering": "[green]kvittering[/]",
+                "ingen": "[red]intet (se nedenfor)[/]"}[sent.kind]  # fmt: skip
+        table.add_row(sent.name, what, sent.path.name if sent.path else "")
+    console.print(table)
+    _print_sent(result)
+    answered = {s.code for s in result.sent}
+    missing = [r.name for r in result.checked.round.config.respondents if r.code not in answered]
+    if missing:
+        console.print(
+            f"{len(missing)} har ikke svaret: {', '.join(missing)}. "
+            f"Lav påmindelser med: toolkit remind {round}",
+            highlight=False,
+        )
+
+
+@app.command()
+@_usage_errors
+def remind(round: RoundArg) -> None:
+    """Skriv udkast til påmindelser (.eml) til hver respondent, der mangler at svare eller har
+    fejl, med det tomme regneark eller tilbagemeldingen vedhæftet. Intet sendes."""
+    result = api.remind_round(round)
+    for r in result.reminders:
+        attached = r.attachment.name if r.attachment else "intet vedhæftet"
+        to = r.to or "[red]ingen e-mail i round.yaml: skriv modtageren selv[/]"
+        console.print(f"  {escape(r.name)} ({r.reason}) → {to}", highlight=False)
+        console.print(f"    {r.path.name}  [dim]({escape(attached)})[/]", highlight=False)
+    if not result.reminders:
+        console.print("[green]Ingen mangler at svare, og ingen svar har fejl.[/]")
+        return
+    console.print(
+        f"{len(result.reminders)} udkast skrevet i {result.folder}. Intet er sendt: åbn "
+        ".eml-filerne i mailprogrammet, tjek dem, og send dem derfra.",
+        highlight=False,
+    )
 
 
 @app.command()
@@ -278,6 +380,8 @@ def build(round: RoundArg, jobs: JobsOpt = None, verbose: VerboseOpt = False) ->
     console.print(f"Samlet regneark: {built.workbook}", highlight=False)
     console.print(f"Data (CSV):     {built.folder / 'data'}", highlight=False)
     console.print(f"Fund:           {built.folder / 'fund.csv'}", highlight=False)
+    if built.feedback is not None:
+        _print_sent(built.feedback)
     console.print(_summary_line(findings))
     if built.checked.has_errors:
         console.print(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 MONTHS = (
     "januar", "februar", "marts", "april", "maj", "juni",
@@ -29,6 +31,13 @@ def format_amount(value: float | None) -> str:
     return f"{format_number(round(value))} kr."
 
 
+def format_percent(share: float | None, decimals: int = 0) -> str:
+    """A share as a Danish percentage: 0.05 -> '5 %', 0.1066 -> '10,7 %' (decimals=1)."""
+    if share is None:
+        return ""
+    return f"{format_number(share * 100, decimals)} %"
+
+
 def format_date(value: dt.date | dt.datetime | None, style: str = "long") -> str:
     """'20. januar 2023' (long) or '20.01.2023' (short)."""
     if value is None:
@@ -36,6 +45,34 @@ def format_date(value: dt.date | dt.datetime | None, style: str = "long") -> str
     if style == "short":
         return f"{value.day:02d}.{value.month:02d}.{value.year}"
     return f"{value.day}. {MONTHS[value.month - 1]} {value.year}"
+
+
+def local_time(value: dt.datetime) -> dt.datetime:
+    """A stored UTC time as Danish wall-clock time (the machine's own zone without tzdata)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    try:
+        from zoneinfo import ZoneInfo
+
+        return value.astimezone(ZoneInfo("Europe/Copenhagen"))
+    except Exception:  # no time zone database (Windows without the tzdata package)
+        return value.astimezone()
+
+
+def format_datetime(value: dt.datetime | None) -> str:
+    """'10. januar 2024 kl. 10.00', in Danish time."""
+    if value is None:
+        return ""
+    local = local_time(value)
+    return f"{format_date(local)} kl. {local:%H.%M}"
+
+
+def join_da(names: Iterable[Any]) -> str:
+    """'A', 'A og B', 'A, B og C'; numbers are joined as text (2019, 2020 og 2021)."""
+    names = [str(n) for n in names if n is not None and n != ""]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " og " + names[-1]
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ CODES: dict[str, tuple[str, str]] = {
     "cannot-answer": ("Kan ikke opgøres", "respondent answered that the value cannot be stated"),
     "error-value": ("Fejlværdi i cellen", "cell holds an Excel error value"),
     "formula": ("Formel i cellen", "cell holds a formula; its value was used"),
+    "merged-cells": ("Flettede celler", "merged cells hide an input cell"),
+    "control-characters": ("Styretegn i teksten", "text holds control characters"),
     "rule": ("Regel brudt", "a rule across fields is broken"),
     "no-answer": ("Intet svar modtaget", "no workbook received from respondent"),
 }

@@ -32,6 +32,8 @@ class FileRecord:
     saved_at: dt.datetime | None = None
     modified_at: dt.datetime | None = None
     superseded_by: str = ""
+    superseded_reason: str = ""  # saved | modified | name | copy: what decided the order
+    meta: dict[str, str] = field(default_factory=dict)  # the workbook's hidden metadata
 
 
 @dataclass
@@ -86,6 +88,7 @@ class _Read:
     respondent: str = ""
     saved_at: dt.datetime | None = None
     response: Response | None = None
+    meta: dict[str, str] = field(default_factory=dict)  # the workbook's hidden metadata
 
 
 def _read_one(path: Path, display: str, form: Form) -> _Read:
@@ -101,7 +104,7 @@ def _read_one(path: Path, display: str, form: Form) -> _Read:
         return _Read(found + identified, "unreadable")
     response = validate_workbook(book, form, respondent)
     response.findings[:0] = identified
-    return _Read(found, "candidate", respondent.code, book.saved_at, response)
+    return _Read(found, "candidate", respondent.code, book.saved_at, response, dict(book.meta))
 
 
 _WORKER_FORM: Form | None = None
@@ -176,6 +179,7 @@ def collect(rnd: Round, form: Form, jobs: int | None = None,
             continue
         record.respondent = read.respondent
         record.saved_at = read.saved_at
+        record.meta = read.meta
         candidates.setdefault(read.respondent, []).append((record, read.response))
     for code, items in candidates.items():
         items.sort(key=_newest_key)
@@ -188,7 +192,12 @@ def collect(rnd: Round, form: Form, jobs: int | None = None,
             record.state = "superseded"
             record.superseded_by = winner_record.display
             same = _digest(record.path) == winner_digest
-            tie = _newest_key((record, _older_response))[:2] == _newest_key(items[-1])[:2]
+            key, winner_key = _newest_key((record, _older_response)), _newest_key(items[-1])
+            tie = key[:2] == winner_key[:2]
+            record.superseded_reason = (
+                "copy" if same else "name" if tie else "modified" if key[0] == winner_key[0]
+                else "saved"
+            )  # fmt: skip
             reason = (
                 "Filen er en kopi af"
                 if same

@@ -68,21 +68,33 @@ def write_findings_json(findings: list[Finding], target: Path) -> None:
 SHEET_TITLES = {"completeness": "Status", "findings": "Fund"}
 
 
-def write_consolidated_workbook(merged: Merged, findings: list[Finding], target: Path,
-                                title: str) -> None:  # fmt: skip
-    """All merged data in long form with provenance, plus status and findings sheets."""
-    sheets: list[tuple[str, pd.DataFrame]] = [("Status", merged.completeness)]
+STATE_COLOURS = {"modtaget": "#C6EFCE", "fejl": "#FFC7CE", "mangler": "#FFEB9C"}
+
+
+def write_consolidated_workbook(
+    merged: Merged,
+    findings: list[Finding],
+    target: Path,
+    title: str,
+    status: pd.DataFrame | None = None,
+) -> None:
+    """All merged data in long form with provenance, plus status and findings sheets.
+
+    `status` (status.status_frame) replaces the plain completeness table on the Status sheet,
+    its state column coloured.
+    """
+    status = merged.completeness if status is None else status
+    sheets: list[tuple[str, pd.DataFrame]] = [("Status", status)]
     sheets += [(name[:31], frame) for name, frame in merged.datasets.items()]
     sheets.append(("Fund", findings_frame(findings)))
-    write_tables(
-        target,
-        [
-            TableSheet(name, [str(c) for c in frame.columns], _widths(frame), _rows(frame))
-            for name, frame in sheets
-        ],
-        title=title,
-        subject="Samlet datasæt",
-    )
+    tables = []
+    for name, frame in sheets:
+        columns = [str(c) for c in frame.columns]
+        table = TableSheet(name, columns, _widths(frame), _rows(frame))
+        if name == "Status" and "tilstand" in columns:
+            table.colour_column, table.colours = columns.index("tilstand"), STATE_COLOURS
+        tables.append(table)
+    write_tables(target, tables, title=title, subject="Samlet datasæt")
 
 
 def _rows(frame: pd.DataFrame) -> Iterator[tuple[Any, ...]]:

@@ -30,6 +30,14 @@ NS = {
     "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
     "dcterms": "http://purl.org/dc/terms/",
 }
+ENCRYPTED_OR_XLS = (
+    "Filen er enten krypteret med adgangskode eller gemt i det gamle Excel-format (.xls). "
+    "Fjern adgangskoden, og gem som Excel-projektmappe (.xlsx)."
+)
+ENCRYPTED = (
+    "Filen er krypteret med adgangskode og kan ikke læses. Fjern adgangskoden (Filer > Info > "
+    "Beskyt projektmappe), gem som Excel-projektmappe (.xlsx), og send den igen."
+)
 _NAME_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)$")
 
 
@@ -68,6 +76,7 @@ class RawWorkbook:
     values: dict[str, RawValue] = field(default_factory=dict)
     broken_names: dict[str, str] = field(default_factory=dict)
     tables: dict[str, RawTable] = field(default_factory=dict)
+    merged: dict[str, list[str]] = field(default_factory=dict)  # sheet -> ranges, e.g. 'B5:C5'
     saved_at: dt.datetime | None = None
     findings: list[Finding] = field(default_factory=list)
 
@@ -110,6 +119,7 @@ def _check_zip(book: RawWorkbook, archive: zipfile.ZipFile) -> bool:
             return False
     names = set(archive.namelist())
     if "EncryptedPackage" in names:
+        _refuse(book, "not-xlsx", ENCRYPTED)
         return False
     if "xl/workbook.xml" not in names:  # e.g. an .ods or a .docx: another file type
         _refuse(
@@ -118,7 +128,23 @@ def _check_zip(book: RawWorkbook, archive: zipfile.ZipFile) -> bool:
             "og gem som Excel-projektmappe (.xlsx).",
         )  # fmt: skip
         return False
+    for name in names:
+        if name.endswith((".xml", ".rels")) and _declares_doctype(archive, name):
+            _refuse(
+                book, "unreadable-file",
+                "Filen indeholder XML-erklæringer (DOCTYPE/ENTITY), som Excel aldrig skriver, og "
+                "er afvist af sikkerhedshensyn. Gem regnearket igen i Excel, og send det på ny.",
+            )  # fmt: skip
+            return False
     return True
+
+
+def _declares_doctype(archive: zipfile.ZipFile, name: str) -> bool:
+    """Entities can only be declared in a DOCTYPE, which must come before the root element."""
+    with archive.open(name) as fh:
+        head = fh.read(65536)
+    root = re.search(rb"<(?![?!])", head)
+    return b"<!DOCTYPE" in (head[: root.start()] if root else head).upper()
 
 
 def _defined_names(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -146,18 +172,24 @@ def _saved_at(archive: zipfile.ZipFile) -> dt.datetime | None:
 
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 Special = dict[tuple[str, str], tuple[str | None, str | None]]
-# A formula element (<f>, also with a namespace prefix) or an error cell (t="e"). A sheet without
-# either has nothing for _special_cells to find, so its XML need not be parsed; a false match only
-# costs the parse.
+# A formula element (<f>, also with a namespace prefix), an error cell (t="e") or a merged range.
+# A sheet without any has nothing for _special_cells to find, so its XML need not be parsed; a
+# false match only costs the parse.
 _MAYBE_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 
 
 def _maybe_special(xml: bytes) -> bool:
-    return b'"e"' in xml or b"'e'" in xml or _MAYBE_FORMULA.search(xml) is not None
+    return (
+        b'"e"' in xml
+        or b"'e'" in xml
+        or b"mergeCell" in xml
+        or _MAYBE_FORMULA.search(xml) is not None
+    )
 
 
-def _special_cells(archive: zipfile.ZipFile) -> Special:
-    """Cells with a formula or an error value, by (sheet name, cell): calamine hides both."""
+def _special_cells(archive: zipfile.ZipFile, merged: dict[str, list[str]]) -> Special:
+    """Cells with a formula or an error value, by (sheet name, cell): calamine hides both.
+    Merged ranges are collected into `merged` on the way, as they hide cells too."""
     workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
     rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
@@ -174,6 +206,8 @@ def _special_cells(archive: zipfile.ZipFile) -> Special:
             continue
         with io.BytesIO(data) as fh:
             for _, node in SafeET.iterparse(fh):
+                if node.tag == f"{{{NS['m']}}}mergeCell":
+                    merged.setdefault(name, []).append(node.get("ref", ""))
                 if node.tag != f"{{{NS['m']}}}c":
                     continue
                 formula = node.find("m:f", NS)
@@ -266,11 +300,7 @@ def read_workbook(path: Path, display: str | None = None) -> RawWorkbook:
             )  # fmt: skip
         kind = _sniff(path)
         if kind == "ole":
-            return _refuse(
-                book, "not-xlsx",
-                "Filen er enten krypteret med adgangskode eller gemt i det gamle Excel-format "
-                "(.xls). Fjern adgangskoden, og gem som Excel-projektmappe (.xlsx).",
-            )  # fmt: skip
+            return _refuse(book, "not-xlsx", ENCRYPTED_OR_XLS)
         if kind == "other":
             return _refuse(
                 book, "unreadable-file",
@@ -288,7 +318,7 @@ def read_workbook(path: Path, display: str | None = None) -> RawWorkbook:
                 return book
             names = _defined_names(archive)
             book.saved_at = _saved_at(archive)
-            special = _special_cells(archive)
+            special = _special_cells(archive, book.merged)
         wb = CalamineWorkbook.from_path(str(path), load_tables=True)
     except (zipfile.BadZipFile, SafeET.ParseError, OSError, ValueError) as exc:
         return _refuse(
@@ -342,11 +372,13 @@ def _read_table(table: Any, sheets: _Sheets) -> RawTable:
     (r0, c0), (r1, c1) = table.start, table.end
     sheet = table.sheet
     headers = [str(h) for h in table.columns]
+    if len(headers) != c1 - c0 + 1:  # a column list that does not fit the range: not Excel's
+        headers = [str(sheets.value(sheet, r0 - 1, c) or "") for c in range(c0, c1 + 1)]
     rows = [sheets.raw_row(sheet, r, c0, c1) for r in range(r0, r1 + 1)]
     below = []
     for r in range(r1 + 1, sheets.last_row(sheet) + 1):
         row = sheets.raw_row(sheet, r, c0, c1)
-        if any(v.value is not None or v.error for v in row):
+        if any(v.value is not None or v.error or v.formula is not None for v in row):
             below.append(row)
     header_cells = [xl_rowcol_to_cell(r0 - 1, c) for c in range(c0, c1 + 1)]
     return RawTable(table.name, sheet, headers, rows, below, header_cells)

@@ -5,31 +5,27 @@ template with docxtpl. The context is documented in docs/report-context.md.
 from __future__ import annotations
 
 import datetime as dt
-import re
+import statistics
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import pandas as pd
-from docxtpl import DocxTemplate
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
 
-from .danish import format_amount, format_date, format_number
+from .crosstab import crosstab
+from .danish import format_date, format_number, format_percent, join_da
 from .findings import SEVERITY_DA, Finding
 from .form import Form
 from .intake import Intake
 from .merge import Merged
-from .validate import CANNOT, INVALID, OK
+from .privacy import protect_context
+from .rules import FILTERS, rule_environment
+from .spec import ComputedSpec, SpecError
+from .validate import CANNOT, INVALID, OK, XML_INVALID
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 STATE_DA = {"modtaget": "Modtaget", "fejl": "Modtaget med fejl", "mangler": "Mangler"}
-
-
-def join_da(names: list[str]) -> str:
-    """'A', 'A og B', 'A, B og C'."""
-    names = [n for n in names if n]
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " og " + names[-1]
 
 
 def _noun(names: list[str]) -> str:
@@ -67,12 +63,15 @@ def _grid_context(form: Form, intake: Intake) -> dict[str, Any]:
     for layout in form.grids:
         rows = []
         col_totals: list[float] = [0] * len(layout.columns)
+        column_known: list[list[float]] = [[] for _ in layout.columns]
+        aggregate = layout.block.aggregate
         for axis in layout.rows:
             values: list[float | None] = []
             missing_codes, cannot_codes, partial_codes = [], [], []
             notes = []
             per_col = [0.0] * len(layout.columns)
             answered_any = [False] * len(layout.columns)
+            known: list[list[float]] = [[] for _ in layout.columns]
             for code in all_codes:
                 response = intake.responses.get(code)
                 if response is None:
@@ -86,6 +85,8 @@ def _grid_context(form: Form, intake: Intake) -> dict[str, Any]:
                     if status == OK:
                         per_col[j] += v.value  # type: ignore[union-attr]
                         answered_any[j] = True
+                        known[j].append(v.value)  # type: ignore[union-attr]
+                        column_known[j].append(v.value)  # type: ignore[union-attr]
                 if all(s == CANNOT for s in statuses) or (
                     CANNOT in statuses and OK not in statuses
                 ):
@@ -98,7 +99,10 @@ def _grid_context(form: Form, intake: Intake) -> dict[str, Any]:
                 if note and note.status == OK:
                     notes.append({"respondent": response.respondent.name, "text": note.value})
             for j in range(len(layout.columns)):
-                values.append(per_col[j] if answered_any[j] else None)
+                if aggregate == "sum":
+                    values.append(per_col[j] if answered_any[j] else None)
+                else:
+                    values.append(_statistic(aggregate, known[j]))
                 col_totals[j] += per_col[j]
             missing = _names(form, missing_codes)
             cannot = _names(form, cannot_codes)
@@ -108,7 +112,12 @@ def _grid_context(form: Form, intake: Intake) -> dict[str, Any]:
                     "key": axis.key,
                     "label": axis.label,
                     "values": values,
-                    "cells": [_fmt(v) if v is not None else "–" for v in values],
+                    "cells": [
+                        (_fmt(v) if aggregate == "sum" else _fmt_statistic(v))
+                        if v is not None
+                        else "–"
+                        for v in values
+                    ],  # fmt: skip
                     "missing": missing,
                     "missing_names": join_da(missing),
                     "missing_text": missing_text(missing),
@@ -121,102 +130,201 @@ def _grid_context(form: Form, intake: Intake) -> dict[str, Any]:
                     + (f" ({missing_text(missing)})" if missing else ""),
                 }
             )
+        if aggregate == "sum":
+            totals = [_fmt(t) for t in col_totals]
+        else:
+            totals = [_fmt_statistic(_statistic(aggregate, v)) for v in column_known]
         grids[layout.block.id] = {
             "label": layout.block.label,
             "columns": [c.label for c in layout.columns],
             "rows": rows,
-            "totals": [_fmt(t) for t in col_totals],
+            "totals": totals,
+            "aggregate": aggregate,
+            "total_label": AGGREGATE_DA[aggregate],
         }
     return grids
 
 
+AGGREGATE_DA = {"sum": "I alt", "mean": "Gennemsnit", "median": "Median"}
+
+
+def _statistic(aggregate: str, values: list[float]) -> float | None:
+    """Mean or median of the respondents' numbers, to one decimal; None when nobody answered."""
+    if not values:
+        return None
+    result = statistics.fmean(values) if aggregate == "mean" else statistics.median(values)
+    return round(float(result), 1)
+
+
+def _fmt_statistic(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return format_number(value, 0 if float(value).is_integer() else 1)
+
+
 def _table_frames(form: Form, merged: Merged) -> dict[str, pd.DataFrame]:
+    """One wide frame per table, with the report's computed columns added."""
     frames = {}
+    params = dict(form.config.params)
     for block, _sheet in form.tables:
         wide = merged.wide(block.id)
         for col in block.columns:
             if col.id not in wide.columns:
                 wide[col.id] = None
+        wide = wide.astype(object).where(wide.notna(), None)
+        for computed in (c for c in form.spec.computed if c.table == block.id):
+            expression = rule_environment().compile_expression(computed.expression)
+            wide[computed.id] = [
+                _computed_value(expression, record, params) for record in wide.to_dict("records")
+            ]
         frames[block.id] = wide
     return frames
 
 
-def _summary_context(form: Form, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
+def _computed_value(expression: Any, record: dict[str, Any], params: dict[str, Any]) -> Any:
+    """A computed column's value for one row; none where the row lacks what it needs."""
+    try:
+        value = expression(row=record, params=params)
+    except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
+        return None
+    if isinstance(value, jinja2.Undefined) or value is None:
+        return None
+    return value
+
+
+def _formatters(form: Form, table_id: str) -> dict[str, Any]:
+    """How each column of a table is shown: the computed columns by their spec format."""
+    formats: dict[str, Any] = {}
+    for computed in (c for c in form.spec.computed if c.table == table_id):
+
+        def show(value: Any, c: ComputedSpec = computed) -> str:
+            if not _number(value):
+                return _fmt(value)
+            if c.format == "percent":
+                text, shown = format_percent(value, c.decimals), value * 100
+            else:
+                text, shown = format_number(value, c.decimals), value
+                text += " kr." if c.format == "kr" else ""
+            return f"+{text}" if c.signed and round(shown, c.decimals) > 0 else text
+
+        formats[computed.id] = show
+    return formats
+
+
+def _show(formats: dict[str, Any], column: str, value: Any) -> str:
+    return formats[column](value) if column in formats else _fmt(value)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or value == ""
+
+
+def _sort_rank(form: Form, table_id: str, column: str) -> Any:
+    """Sort a choice column in the order of its choices, anything else alphabetically."""
+    block = next(b for b, _sheet in form.tables if b.id == table_id)
+    spec = next((c for c in block.columns if c.id == column), None)
+    order = {c.casefold(): i for i, c in enumerate(spec.choices)} if spec else {}
+    return lambda text: (order.get(text, len(order)), text)
+
+
+def _ranker(ranks: dict[str, Any]) -> Any:
+    def rank(record: dict[str, Any], columns: list[str]) -> tuple:
+        return tuple(ranks[k](record[k].casefold()) for k in columns)
+
+    return rank
+
+
+def _summary_context(form: Form, frames: dict[str, pd.DataFrame],
+                     answered: list[str]) -> dict[str, Any]:  # fmt: skip
     summaries = {}
+    params = dict(form.config.params)
+    names = [r.name for r in form.config.respondents]
     for summary in form.spec.summaries:
-        frame = frames[summary.table]
+        formats = _formatters(form, summary.table)
+        records = frames[summary.table].to_dict("records")
+        if summary.where:
+            where = rule_environment().compile_expression(summary.where)
+            records = [r for r in records if _computed_value(where, r, params)]
+        if summary.is_crosstab:
+            spec_block = next(t for t in form.spec.tables() if t.id == summary.table)
+            summaries[summary.id] = crosstab(
+                summary, form.table(summary.table), spec_block, records, names, answered
+            )
+            continue
+        keys = list(summary.group_by)
+        inner_keys = keys[1:] or keys
+        for record in records:
+            for key in keys:
+                value = record.get(key)
+                record[key] = "(ikke angivet)" if _blank(value) else str(_fmt(value)).strip()
+        rank = _ranker({k: _sort_rank(form, summary.table, k) for k in keys})
+
+        outer: dict[tuple, list[dict[str, Any]]] = {}
+        for record in sorted(records, key=lambda r: rank(r, keys)):
+            outer.setdefault(rank(record, keys[:1]), []).append(record)
+        groups: list[dict[str, Any]] = []
         totals = {c: 0.0 for c in summary.sum}
-        groups = _summary_groups(summary, frame, totals) if not frame.empty else []
+        for rows in outer.values():
+            parts: dict[tuple, list[dict[str, Any]]] = {}
+            for record in rows:
+                parts.setdefault(rank(record, inner_keys), []).append(record)
+            items = []
+            for part in parts.values():
+                item: dict[str, Any] = {k: part[0][k] for k in keys}
+                for c in summary.sum:
+                    numbers = [r[c] for r in part if _number(r.get(c))]
+                    # No valid number at all is unknown, not zero.
+                    item[c] = _show(formats, c, _tidy_sum(numbers)) if numbers else "–"
+                    item[f"{c}_value"] = float(sum(numbers)) if numbers else None
+                for c in summary.first:
+                    known = [r[c] for r in part if not _blank(r.get(c))]
+                    item[c] = _show(formats, c, known[0]) if known else ""
+                    item[f"{c}_value"] = known[0] if known else None
+                item["respondents"] = join_da(list(dict.fromkeys(r["respondent"] for r in part)))
+                item["n_respondents"] = len({r["respondent_kode"] for r in part})
+                items.append(item)
+            group_totals = {}
+            for c in summary.sum:
+                value = _tidy_sum([r[c] for r in rows if _number(r.get(c))])
+                group_totals[c] = _show(formats, c, value)
+                totals[c] += float(value)
+            groups.append({"key": rows[0][keys[0]], "items": items, "totals": group_totals})
         summaries[summary.id] = {
             "groups": groups,
-            "totals": {c: _fmt(v) for c, v in totals.items()},
+            "totals": {c: _show(formats, c, _tidy_sum([v])) for c, v in totals.items()},
             "n_items": sum(len(g["items"]) for g in groups),
         }
     return summaries
 
 
-def _summary_groups(summary: Any, frame: pd.DataFrame, totals: dict[str, float]) -> list[dict]:
-    """Items grouped by the first key, each item one value of the other keys, in sorted order
-    ignoring case. Computed with one pandas groupby per column, not per item, so a national
-    round with thousands of rows stays fast."""
-    keys = list(summary.group_by)
-    inner_keys = keys[1:] or keys
-    shown = {k: frame[k].fillna("(ikke angivet)").astype(str).str.strip() for k in keys}
-    outer = shown[keys[0]].str.casefold()
-    ids = [outer.rename("_outer"), *(shown[k].str.casefold().rename(f"_{k}") for k in inner_keys)]
-    item = pd.concat(ids, axis=1).groupby([s.name for s in ids], sort=True).ngroup()
-    numbers = {c: pd.to_numeric(frame[c], errors="coerce").astype(float) for c in summary.sum}
-    by_item = {k: shown[k].groupby(item).first() for k in keys}
-    item_outer = outer.groupby(item).first()
-    sums = {c: numbers[c].groupby(item).agg(["sum", "count"]) for c in summary.sum}
-    firsts = {c: frame[c].groupby(item).first() for c in summary.first}
-    names = frame["respondent"].groupby(item).unique()
-    n_respondents = frame["respondent_kode"].groupby(item).nunique()
-    group_sums = {c: numbers[c].groupby(outer).sum() for c in summary.sum}
-    group_keys = shown[keys[0]].groupby(outer).first()
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and not pd.isna(value)
 
-    groups: list[dict[str, Any]] = []
-    outers: list[str] = []
-    for i in range(len(item_outer)):
-        key = item_outer.iloc[i]
-        if not outers or outers[-1] != key:
-            outers.append(key)
-            groups.append({"key": group_keys[key], "items": [], "totals": {}})
-        entry: dict[str, Any] = {k: by_item[k].iloc[i] for k in keys}
-        for c in summary.sum:
-            total, count = sums[c]["sum"].iloc[i], sums[c]["count"].iloc[i]
-            # No valid number at all is unknown, not zero.
-            entry[c] = _fmt(float(total)) if count else "–"
-            entry[f"{c}_value"] = float(total) if count else None
-        for c in summary.first:
-            known = firsts[c].iloc[i]
-            entry[c] = "" if known is None or pd.isna(known) else _fmt(known)
-        entry["respondents"] = join_da(list(names.iloc[i]))
-        entry["n_respondents"] = int(n_respondents.iloc[i])
-        groups[-1]["items"].append(entry)
-    for outer_key, group in zip(outers, groups, strict=True):
-        for c in summary.sum:
-            value = float(group_sums[c][outer_key])
-            group["totals"][c] = _fmt(value)
-            totals[c] += value
-    return groups
+
+def _tidy_sum(numbers: list[float]) -> float:
+    total = sum(numbers)
+    return int(total) if float(total).is_integer() else total
 
 
 def _tables_context(form: Form, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
     tables = {}
     for block, _sheet in form.tables:
         frame = frames[block.id]
+        formats = _formatters(form, block.id)
+        columns = [{"id": c.id, "label": c.label} for c in block.columns]
+        columns += [{"id": c.id, "label": c.label} for c in form.spec.computed
+                    if c.table == block.id]  # fmt: skip
         rows = []
         for record in frame.to_dict("records"):
-            row = {c.id: _fmt(record.get(c.id)) for c in block.columns}
+            row = {}
+            for c in columns:
+                value = record.get(c["id"])
+                row[c["id"]] = _show(formats, c["id"], value)
+                row[f"{c['id']}_value"] = None if _blank(value) else value
             row["respondent"] = record["respondent"]
             row["respondent_code"] = record["respondent_kode"]
             rows.append(row)
-        tables[block.id] = {
-            "label": block.label,
-            "columns": [{"id": c.id, "label": c.label} for c in block.columns],
-            "rows": rows,
-        }
+        tables[block.id] = {"label": block.label, "columns": columns, "rows": rows}
     return tables
 
 
@@ -315,6 +423,8 @@ def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Fin
     ]
     frames = _table_frames(form, merged)
     questions, themes = _questions_context(form, intake)
+    answered = [r["name"] for r in respondents if r["state"] != "mangler"]
+    summaries = _summary_context(form, frames, answered)
     context = {
         "title": cfg.title,
         "kind_name": form.spec.name,
@@ -326,6 +436,7 @@ def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Fin
         "year": today.year,
         "deadline": format_date(cfg.deadline) if cfg.deadline else "",
         "secretariat": cfg.secretariat,
+        "params": dict(cfg.params),
         "years": [str(y) for y in cfg.years],
         "first_year": str(cfg.years[0]) if cfg.years else "",
         "last_year": str(cfg.last_year) if cfg.last_year else "",
@@ -339,20 +450,59 @@ def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Fin
         "flagged": flagged,
         "grids": _grid_context(form, intake),
         "tables": _tables_context(form, frames),
-        "summaries": _summary_context(form, frames),
+        "summaries": summaries,
+        "chart_data": chart_context(form, summaries),
+        "round": cfg.raw,
+        "data": form.data or {},
         "questions": questions,
         "themes": themes,
         "findings": open_findings,
         "n_errors": sum(1 for f in open_findings if f["severity"] == "fejl"),
         "n_warnings": sum(1 for f in open_findings if f["severity"] == "advarsel"),
     }
-    return _clean(context)
+    return _clean(protect_context(context, form, intake))
+
+
+def chart_context(form: Form, summaries: dict[str, Any]) -> dict[str, Any]:
+    """What each chart in the spec shows, as plain data: panels of categories and series.
+
+    A summary with one part is one panel; one with parts (a repeated column such as one per
+    indicator) is one panel per part. Without `count` the series is the row totals."""
+    charts = {}
+    for chart in form.spec.charts:
+        summary = summaries[chart.summary]
+        parts = summary["parts"] if len(summary["parts"]) > 1 else [summary]
+        panels = []
+        for part in parts:
+            rows = part["rows"] or [{"key": "I alt", "values": part["total_values"],
+                                     "total_value": part["total_value"]}]  # fmt: skip
+            if part["columns"]:
+                series = [
+                    {"label": label, "values": [r["values"][j] for r in rows]}
+                    for j, label in enumerate(part["columns"])
+                ]
+            else:
+                series = [{"label": "Antal", "values": [r["total_value"] for r in rows]}]
+            panels.append(
+                {"title": part["label"] if len(parts) > 1 else "",
+                 "categories": [str(r["key"]) for r in rows], "series": series}
+            )  # fmt: skip
+        charts[chart.id] = {
+            "id": chart.id,
+            "title": chart.title,
+            "type": chart.type,
+            "value_label": chart.value_label,
+            "legend_title": summary["count_label"] if len(summary["parts"]) == 1 else "",
+            "panels": panels,
+        }
+    return charts
 
 
 def _clean(value: Any) -> Any:
-    """Strip characters Word's XML cannot hold, everywhere in the context."""
+    """Strip characters Word's XML cannot hold, everywhere in the context. Validation has told
+    the respondent (finding `control-characters`); the data keep them."""
     if isinstance(value, str):
-        return _XML_INVALID.sub("", value)
+        return XML_INVALID.sub("", value)
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -362,26 +512,78 @@ def _clean(value: Any) -> Any:
 
 def jinja_environment() -> jinja2.Environment:
     env = jinja2.Environment(autoescape=True)
-    env.filters["num"] = lambda v, d=0: format_number(v, d) if v not in (None, "") else ""
-    env.filters["kr"] = format_amount
-    env.filters["dato"] = format_date
+    env.filters.update(FILTERS)
     env.filters["join_da"] = join_da
     return env
 
 
-def render_report(template: Path, context: dict[str, Any], target: Path) -> Path:
+CHART_WIDTH_MM = 160  # the text width of an A4 page with 2,5 cm margins
+
+
+def render_report(template: Path, context: dict[str, Any], target: Path,
+                  images: dict[str, Path] | None = None) -> Path:  # fmt: skip
     """Render the kind's Word template. Respondent text is data, never template code.
+
+    `images` are the drawn charts by chart id (toolkit.charts): the template places one with
+    `{{ charts.<id> }}` alone in a paragraph.
 
     Afterwards the table of contents gets the document's headings as its cached result (so it
     is not empty in LibreOffice or a PDF made without a field update), and Word is told to
     refresh all fields (TOC page numbers, PAGE, NUMPAGES) when it opens the file.
     """
     doc = DocxTemplate(str(template))
-    doc.render(context, jinja_environment(), autoescape=True)
+    if images:
+        drawn = {
+            k: InlineImage(doc, str(path), width=Mm(CHART_WIDTH_MM)) for k, path in images.items()
+        }
+        context = {**context, "charts": drawn}
+    try:
+        doc.render(context, jinja_environment(), autoescape=True)
+    except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as exc:
+        # A Word template edited by hand: say where, not a traceback.
+        raise SpecError(
+            f"{template}: Word-skabelonen kan ikke udfyldes ({type(exc).__name__}: {exc}). "
+            "Tjek de Jinja-mærker, der er ændret, mod docs/report-context.md."
+        ) from None
+    _fit_repeated_columns(doc.docx)
     _fill_toc(doc.docx)
     _update_fields_on_open(doc.docx)
     doc.save(str(target))
     return target
+
+
+def _fit_repeated_columns(document: Any) -> None:
+    """Column widths of tables whose columns a {%tc for %} loop repeated.
+
+    docxtpl adds or removes grid columns at the end of such a table and spreads the width
+    evenly, whatever the columns hold. A template marks the repeated columns by leaving their
+    cells without a width: here those columns share what the columns with a width leave of
+    the table's width. Tables where every cell or no cell has a width are left as they are.
+    """
+    from docx.oxml.ns import qn
+
+    for tbl in document.element.body.iter(qn("w:tbl")):
+        grid = tbl.find(qn("w:tblGrid"))
+        first = tbl.find(qn("w:tr"))
+        if grid is None or first is None:
+            continue
+        cols = grid.findall(qn("w:gridCol"))
+        cells = first.findall(qn("w:tc"))
+        if len(cells) != len(cols) or any(c.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
+                                          is not None for c in cells):  # fmt: skip
+            continue
+        widths: list[int | None] = []
+        for cell in cells:
+            tc_w = cell.find(f"{qn('w:tcPr')}/{qn('w:tcW')}")
+            fixed = tc_w is not None and tc_w.get(qn("w:type")) in (None, "dxa")
+            widths.append(int(tc_w.get(qn("w:w"))) if fixed else None)
+        free = [i for i, w in enumerate(widths) if w is None]
+        if not free or len(free) == len(widths):
+            continue
+        total = sum(int(float(c.get(qn("w:w"), 0))) for c in cols)
+        share = max(total - sum(w for w in widths if w is not None), 0) // len(free)
+        for col, width in zip(cols, widths, strict=True):
+            col.set(qn("w:w"), str(width if width is not None else share))
 
 
 def _update_fields_on_open(document: Any) -> None:

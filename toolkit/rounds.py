@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .spec import ID_PATTERN, Spec, SpecError, _Reader, load_spec
+from .privacy import Privacy, parse_privacy
+from .spec import (
+    ID_PATTERN,
+    MAX_TABLE_ROWS,
+    Spec,
+    SpecError,
+    _Reader,
+    check_parameter,
+    load_spec,
+)
 
 CONFIG_NAME = "round.yaml"
 
@@ -47,6 +56,10 @@ class RoundConfig:
     target_group: str = ""
     issuer: str = ""
     secretariat: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # the spec's parameters, resolved
+    table_rows: dict[str, int] = field(default_factory=dict)  # rows per table, over the spec's
+    data: dict[str, Any] = field(default_factory=dict)  # extends the kind's data files
+    privacy: Privacy | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def respondent(self, code: str) -> Respondent | None:
@@ -160,6 +173,16 @@ def parse_round_config(data: Any, source: str) -> RoundConfig:
         )
     secretariat = data.get("secretariat") or {}
     r.mapping(secretariat, "secretariat")
+    table_rows = r.mapping(data.get("table_rows") or {}, "table_rows")
+    for table_id, rows in table_rows.items():
+        if isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= MAX_TABLE_ROWS:
+            raise r.fail(
+                f"table_rows.{table_id}", f"skal være et helt tal fra 1 til {MAX_TABLE_ROWS}"
+            )
+    extra_data = r.mapping(data.get("data") or {}, "data")
+    for name, value in extra_data.items():
+        if not isinstance(value, list | dict):
+            raise r.fail(f"data.{name}", "skal være en liste eller en samling")
     return RoundConfig(
         id=round_id,
         kind=kind,
@@ -172,6 +195,9 @@ def parse_round_config(data: Any, source: str) -> RoundConfig:
         target_group=r.text(data, "target_group", "(rod)", ""),
         issuer=r.text(data, "issuer", "(rod)", ""),
         secretariat={k: str(v) for k, v in secretariat.items()},
+        table_rows={str(k): v for k, v in table_rows.items()},
+        data=dict(extra_data),
+        privacy=parse_privacy(data.get("privacy"), source),
         raw=data,
     )
 
@@ -205,7 +231,21 @@ def load_round(name_or_path: str) -> Round:
         raise SpecError(f"{config_path}: er ikke gyldig YAML: {exc}") from None
     config = parse_round_config(data, str(config_path))
     spec = load_spec(kind_folder(config.kind))
+    config = with_parameters(config, spec, str(config_path))
     return Round(config, input_dir, output_dir_for(input_dir), spec)
+
+
+def with_parameters(config: RoundConfig, spec: Spec, source: str) -> RoundConfig:
+    """The spec's parameters with the round's values where round.yaml sets them (top-level keys
+    such as `change_threshold: 0.05`), checked against the default's kind and range."""
+    r = _Reader(source)
+    params = {}
+    for p in spec.parameters:
+        if p.name in config.raw and config.raw[p.name] is not None:
+            params[p.name] = check_parameter(r, p, config.raw[p.name], p.name)
+        else:
+            params[p.name] = p.default
+    return replace(config, params=params)
 
 
 def scaffold_round(name: str, kind: str, deadline: dt.date | None = None) -> Path:
@@ -220,7 +260,9 @@ def scaffold_round(name: str, kind: str, deadline: dt.date | None = None) -> Pat
     deadline = deadline or (dt.date.today() + dt.timedelta(days=28))
     text = template.read_text(encoding="utf-8")
     text = text.replace("__ROUND_ID__", target_dir.name).replace("__DEADLINE__", str(deadline))
-    parse_round_config(yaml.safe_load(text), str(template))  # the scaffold must itself be valid
+    # The scaffold must itself be valid.
+    config = parse_round_config(yaml.safe_load(text), str(template))
+    with_parameters(config, load_spec(folder), str(template))
     target_dir.mkdir(parents=True, exist_ok=True)
     (target_dir / CONFIG_NAME).write_text(text, encoding="utf-8")
     return target_dir

@@ -11,6 +11,8 @@ from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
 
+from .danish import format_amount, format_date, format_number, format_percent
+
 
 def _numbers(values: Any) -> list[float]:
     return [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
@@ -34,18 +36,41 @@ def count_filled(rows: list[dict[str, Any]], column: str) -> int:
     return sum(1 for row in rows if row.get(column) not in (None, ""))
 
 
+def rel_change(new: Any, old: Any) -> float | None:
+    """(new - old) / old, e.g. 0.05 for a rise of 5 %; none when either is unknown or old is 0."""
+    numbers = _numbers([new, old])
+    if len(numbers) < 2 or old == 0:
+        return None
+    return (new - old) / old
+
+
 def _tidy(value: float) -> float:
     return int(value) if float(value).is_integer() else value
+
+
+def _num(value: Any, decimals: int | None = None) -> str:
+    """Without `decimals`: a whole number as such (2.085), anything else with two (95,34)."""
+    if value in (None, ""):
+        return ""
+    if decimals is None:
+        decimals = 0 if float(value).is_integer() else 2
+    return format_number(value, decimals)
+
+
+# Danish formats, the same in rule messages and in the Word template (docs/report-context.md).
+FILTERS = {"num": _num, "kr": format_amount, "pct": format_percent, "dato": format_date}
 
 
 @cache
 def rule_environment() -> SandboxedEnvironment:
     env = SandboxedEnvironment(autoescape=False)
+    env.filters.update(FILTERS)
     env.globals.update(
         column_total=column_total,
         grid_column_total=grid_column_total,
         grid_row_total=grid_row_total,
         count_filled=count_filled,
+        rel_change=rel_change,
     )
     return env
 

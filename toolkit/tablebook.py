@@ -14,7 +14,7 @@ import math
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -43,7 +43,7 @@ applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>\
 <xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">\
 <alignment vertical="top"/></xf></cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
-</styleSheet>"""
+{dxfs}</styleSheet>"""
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -58,6 +58,10 @@ class TableSheet:
     columns: Sequence[str]
     widths: Sequence[float]
     rows: Iterable[Sequence[Any]]
+    # Cells of one column (by index) coloured by their text, e.g. {"fejl": "#FFC7CE"}: Excel's
+    # conditional formatting, so the colour follows the text if the user edits or sorts.
+    colour_column: int | None = None
+    colours: dict[str, str] = field(default_factory=dict)
 
 
 def text_xml(value: str) -> str:
@@ -111,7 +115,33 @@ def _width(chars: float) -> float:
     return int(chars * 7 + 5) / 7 if chars > 1 else int(chars * 12 + 0.5) / 12
 
 
-def _write_sheet(out: Any, sheet: TableSheet, selected: bool) -> int:
+def _styles(colours: Sequence[str]) -> str:
+    """The style sheet, with one differential format (a fill) per colour of conditional formats."""
+    dxfs = "".join(
+        f'<dxf><fill><patternFill><bgColor rgb="FF{c.lstrip("#").upper()}"/></patternFill>'
+        "</fill></dxf>"
+        for c in colours
+    )
+    return STYLES.format(dxfs=f'<dxfs count="{len(colours)}">{dxfs}</dxfs>' if colours else "")
+
+
+def _conditional(sheet: TableSheet, n: int, dxf: dict[str, int]) -> str:
+    """Conditional formats colouring `sheet.colour_column` by its text (as xlsxwriter writes)."""
+    if sheet.colour_column is None or not sheet.colours or n == 0:
+        return ""
+    letter = xl_col_to_name(sheet.colour_column)
+    rules = "".join(
+        f'<cfRule type="cellIs" dxfId="{dxf[colour]}" priority="{i}" operator="equal">'
+        f"<formula>{escape(chr(34) + text.replace(chr(34), chr(34) * 2) + chr(34))}</formula>"
+        "</cfRule>"
+        for i, (text, colour) in enumerate(sheet.colours.items(), start=1)
+    )
+    return (
+        f'<conditionalFormatting sqref="{letter}2:{letter}{n + 1}">{rules}</conditionalFormatting>'
+    )
+
+
+def _write_sheet(out: Any, sheet: TableSheet, selected: bool, dxf: dict[str, int]) -> int:
     """Stream the worksheet XML; return the number of data rows."""
     letters = [xl_col_to_name(j) for j in range(len(sheet.columns))]
     view = ' tabSelected="1"' if selected else ""
@@ -150,6 +180,7 @@ def _write_sheet(out: Any, sheet: TableSheet, selected: bool) -> int:
     tail = ["".join(batch), "</sheetData>"]
     if sheet.columns:
         tail.append(f'<autoFilter ref="A1:{letters[-1]}{max(n, 1) + 1}"/>')
+    tail.append(_conditional(sheet, n, dxf))
     tail.append(
         '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
         'footer="0.3"/></worksheet>'
@@ -166,10 +197,12 @@ def write_tables(target: Path, sheets: Sequence[TableSheet], title: str = "",
                  subject: str = "") -> None:  # fmt: skip
     """Write `sheets` to the .xlsx file `target` (which the caller writes atomically)."""
     filters = []
+    colours = list(dict.fromkeys(c for sheet in sheets for c in sheet.colours.values()))
+    dxf = {c: i for i, c in enumerate(colours)}
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for i, sheet in enumerate(sheets):
             with archive.open(f"xl/worksheets/sheet{i + 1}.xml", "w", force_zip64=True) as out:
-                n = _write_sheet(out, sheet, selected=i == 0)
+                n = _write_sheet(out, sheet, i == 0, dxf)
             if sheet.columns:
                 last = xl_col_to_name(len(sheet.columns) - 1)
                 filters.append(
@@ -202,7 +235,7 @@ def write_tables(target: Path, sheets: Sequence[TableSheet], title: str = "",
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<Relationships xmlns="{_PKG_REL}">{rels}</Relationships>',
         )
-        archive.writestr("xl/styles.xml", STYLES)
+        archive.writestr("xl/styles.xml", _styles(colours))
         archive.writestr("[Content_Types].xml", _content_types(len(sheets)))
         archive.writestr(
             "_rels/.rels",

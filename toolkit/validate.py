@@ -5,11 +5,14 @@ in Danish what is wrong and what to write instead.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from xlsxwriter.utility import xl_cell_to_rowcol
 
 from .danish import format_number, parse_date_text, parse_number_text
 from .findings import Finding, shown_value
@@ -17,10 +20,12 @@ from .form import Form, InputCell
 from .reader import RawTable, RawValue, RawWorkbook
 from .rounds import Respondent
 from .rules import evaluate, render_message
-from .spec import FieldSpec, TableBlock
+from .spec import FieldSpec, RuleSpec, TableBlock
 from .writer import TOOL_MARK
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Characters that XML 1.0, and so a Word document, cannot hold.
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 EMPTY, OK, CANNOT, INVALID = "empty", "ok", "cannot", "invalid"
 
 
@@ -223,6 +228,12 @@ def coerce(f: FieldSpec, raw: RawValue, label: str, check: _Checker) -> Value:
             )  # fmt: skip
         else:
             number = float(v)
+        if not math.isfinite(number):
+            return bad(
+                "wrong-type",
+                f"'{label}' skal være et tal, men cellen indeholder en ugyldig talværdi "
+                f"('{shown_value(v)}'). " + _what_to_write(f),
+            )
         if f.type == "whole":
             if not float(number).is_integer():
                 return bad(
@@ -265,6 +276,13 @@ def coerce(f: FieldSpec, raw: RawValue, label: str, check: _Checker) -> Value:
         )
 
     text = _as_text(v)
+    if XML_INVALID.search(text):
+        check.add(
+            "control-characters", "warning",
+            f"'{label}' indeholder usynlige styretegn (fx fra kopiering fra et andet system). "
+            "De står uændret i de samlede data, men er fjernet i rapporten, som ikke kan vise "
+            "dem. Skriv teksten igen uden styretegn.", raw, f.id,
+        )  # fmt: skip
     if len(text) > f.max_length:
         return bad(
             "too-long",
@@ -351,8 +369,50 @@ def validate_workbook(book: RawWorkbook, form: Form, respondent: Respondent) -> 
             )  # fmt: skip
             continue
         response.tables[block.id] = _table_rows(block, table, check)
+    _check_merged(form, book, check)
     _check_rules(form, response, check)
     return response
+
+
+def _check_merged(form: Form, book: RawWorkbook, check: _Checker) -> None:
+    """An input cell under a merged range is hidden: Excel keeps only the top-left value."""
+    if not book.merged:
+        return
+    inputs: list[tuple[str, str, str]] = []  # sheet, cell, label
+    for cell in form.cells:
+        raw = book.values.get(cell.name)
+        if raw is not None:
+            inputs.append((raw.sheet, raw.cell, cell.label))
+    for block, _sheet in form.tables:
+        table = book.tables.get(block.id)
+        positions = {header_key(h): i for i, h in enumerate(table.headers)} if table else {}
+        for col in block.columns:
+            i = positions.get(header_key(col.label))
+            if table is not None and i is not None:
+                label = f"{block.label}, {col.label}"
+                inputs += [(row[i].sheet, row[i].cell, label) for row in table.rows]
+    for sheet, ranges in book.merged.items():
+        for ref in ranges:
+            first, _, last = ref.partition(":")
+            try:
+                (r0, c0), (r1, c1) = xl_cell_to_rowcol(first), xl_cell_to_rowcol(last)
+            except (AttributeError, TypeError, ValueError):
+                continue
+            hidden = []
+            for s, cell, label in inputs:
+                r, c = xl_cell_to_rowcol(cell)
+                if s == sheet and r0 <= r <= r1 and c0 <= c <= c1 and (r, c) != (r0, c0):
+                    hidden.append((cell, label))
+            if not hidden:
+                continue
+            cell, label = hidden[0]
+            more = f" og {len(hidden) - 1} andre felter" if len(hidden) > 1 else ""
+            check.add(
+                "merged-cells", "warning",
+                f"Cellerne {ref} er flettet, så feltet '{label}' ({cell}){more} er skjult og kan "
+                "have mistet sin værdi. Ophæv fletningen, og skriv værdierne i cellerne igen.",
+                sheet=sheet, cell=ref,
+            )  # fmt: skip
 
 
 def _check_required(cell: InputCell, value: Value, check: _Checker) -> None:
@@ -384,15 +444,19 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
         columns.append((col, index))
     known = {header_key(c.label) for c in block.columns}
     for i, header in enumerate(table.headers):
-        if header_key(header) not in known:
-            check.add(
-                "missing-column", "warning",
-                f"Tabellen '{block.label}' har en ekstra kolonne '{shown_value(header)}', som ikke "
-                "indgår i opgørelsen. Skriv oplysningerne i kolonnen Bemærkning i stedet.",
-                field_id=block.id, sheet=table.sheet, cell=table.header_cells[i],
-            )  # fmt: skip
+        if header_key(header) in known:
+            continue
+        if not header_key(header) and all(_blank(row[i]) for row in [*table.rows, *table.below]):
+            continue  # an empty column without a heading holds nothing to lose
+        name = f"'{shown_value(header)}'" if header_key(header) else "uden overskrift"
+        check.add(
+            "missing-column", "warning",
+            f"Tabellen '{block.label}' har en ekstra kolonne {name}, som ikke indgår i "
+            "opgørelsen. Skriv oplysningerne i kolonnen Bemærkning i stedet.",
+            field_id=block.id, sheet=table.sheet, cell=table.header_cells[i],
+        )  # fmt: skip
     if table.below:
-        first = next(v for v in table.below[0] if v.value is not None)
+        first = next(v for v in table.below[0] if not _blank(v))
         check.add(
             "outside-table", "warning",
             f"Der står oplysninger under tabellen '{block.label}' (fra celle {first.cell}). De er "
@@ -402,7 +466,7 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
     rows = []
     prefixes = {col.id: f"{block.label}, {col.label}, række " for col in block.columns}
     for raw_row in [*table.rows, *table.below]:
-        if all((v.value is None or str(v.value).strip() == "") and not v.error for v in raw_row):
+        if all(_blank(v) for v in raw_row):
             continue
         row: dict[str, Value] = {}
         number = raw_row[0].cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if raw_row else ""
@@ -420,6 +484,11 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
                 )  # fmt: skip
         rows.append(row)
     return rows
+
+
+def _blank(v: RawValue) -> bool:
+    """Nothing typed: a formula without a stored value is something typed."""
+    return (v.value is None or str(v.value).strip() == "") and not v.error and v.formula is None
 
 
 def rule_context(form: Form, values: dict[str, Value],
@@ -441,12 +510,17 @@ def rule_context(form: Form, values: dict[str, Value],
     cfg = form.config
     context["years"] = [str(y) for y in cfg.years]
     context["last_year"] = str(cfg.last_year) if cfg.last_year else None
+    context["params"] = dict(cfg.params)
+    context["round"] = cfg.raw
     return context
 
 
 def _check_rules(form: Form, response: Response, check: _Checker) -> None:
     context = rule_context(form, response.values, response.tables)
     for rule in form.spec.rules:
+        if rule.table is not None:
+            _check_row_rule(rule, response, context, check)
+            continue
         try:
             broken = bool(evaluate(rule.when, context))
             message = render_message(rule.message, context) if broken else ""
@@ -460,6 +534,37 @@ def _check_rules(form: Form, response: Response, check: _Checker) -> None:
         if broken:
             sheet, cell = _rule_place(form, response, rule.cell)
             check.add("rule", rule.severity, message, field_id=rule.id, sheet=sheet, cell=cell)
+
+
+def _check_row_rule(rule: RuleSpec, response: Response, context: dict[str, Any],
+                    check: _Checker) -> None:  # fmt: skip
+    """A rule checked once per row in use: it sees `row` (valid values by column), `filled`
+    (column -> whether anything was typed, valid or not) and `row_number` (the Excel row), and
+    its finding points at the rule's column in that row."""
+    assert rule.table is not None
+    for row in response.tables.get(rule.table, []):
+        place = next(iter(row.values()), None)
+        row_context = {
+            **context,
+            "row": {k: v.known for k, v in row.items()},
+            "filled": {k: v.status != EMPTY for k, v in row.items()},
+            "row_number": int(place.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) if place else None,
+        }
+        try:
+            broken = bool(evaluate(rule.when, row_context))
+            message = render_message(rule.message, row_context) if broken else ""
+        except Exception as exc:  # a rule that cannot be computed must not stop the build
+            check.add(
+                "rule", "info",
+                f"Reglen '{rule.id}' kunne ikke beregnes for rækken ({shown_value(exc)}).",
+                sheet=place.sheet if place else "", cell=place.cell if place else "",
+            )  # fmt: skip
+            continue
+        if broken:
+            target = row.get(rule.cell) if rule.cell else None
+            raw = RawValue(target.raw, target.sheet, target.cell) if target else None
+            sheet, cell = (place.sheet, "") if place and not target else ("", "")
+            check.add("rule", rule.severity, message, raw, rule.id, sheet=sheet, cell=cell)
 
 
 def _rule_place(form: Form, response: Response, target: str | None) -> tuple[str, str]:

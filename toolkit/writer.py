@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -19,6 +21,7 @@ from .rounds import Respondent
 from .spec import FIELD_TYPES, FieldBlock, FieldSpec, GridBlock, QuestionsBlock, TableBlock
 
 META_SHEET = "_meta"
+LISTS_SHEET = "_lister"  # hidden: choices too long for Excel's inline list (255 characters)
 INSTRUCTIONS_SHEET = "Vejledning"
 TOOL_MARK = "nordjysk-toolkit"
 
@@ -153,15 +156,48 @@ def _name_ref(sheet: str, row: int, col: int) -> str:
 class WorkbookWriter:
     """Writes one respondent's workbook. Layout decisions live here and nowhere else."""
 
-    def __init__(self, form: Form, respondent: Respondent, path: Path):
+    def __init__(self, form: Form, respondent: Respondent, path: Path,
+                 rows: dict[str, list[dict[str, Any]]] | None = None):  # fmt: skip
         self.form = form
         self.respondent = respondent
+        self.rows = rows or {}  # prefilled table rows by table id, keyed by column id
         self.wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
         self.styles = _Styles(self.wb)
+        self._lists: dict[tuple[str, ...], str] = {}
+
+    def _validate(self, ws: Worksheet, first: tuple[int, int], last: tuple[int, int],
+                  field: FieldSpec) -> None:  # fmt: skip
+        """Excel data validation for a range. A list of choices longer than Excel's inline
+        limit, or with a comma in a choice, is referred to on a hidden sheet instead."""
+        rule = _validation(field, _cell(*first))
+        if rule and rule["validate"] == "list":
+            choices = tuple(rule["source"])
+            if len(",".join(choices)) > 250 or any("," in c for c in choices):
+                rule["source"] = self._list_range(choices)
+        ws.data_validation(*first, *last, rule)
+
+    def _list_range(self, choices: tuple[str, ...]) -> str:
+        """Where the choices will stand on the lists sheet (written last, see _write_lists)."""
+        if choices not in self._lists:
+            col = len(self._lists)
+            start = xl_rowcol_to_cell(0, col, row_abs=True, col_abs=True)
+            end = xl_rowcol_to_cell(len(choices) - 1, col, row_abs=True, col_abs=True)
+            self._lists[choices] = f"='{LISTS_SHEET}'!{start}:{end}"
+        return self._lists[choices]
+
+    def _write_lists(self) -> None:
+        if not self._lists:
+            return
+        ws = self.wb.add_worksheet(LISTS_SHEET)
+        for col, choices in enumerate(self._lists):
+            for i, choice in enumerate(choices):
+                ws.write_string(i, col, choice)
+        ws.protect("")
+        ws.hide()
 
     def write(self) -> None:
         self._instructions()
-        for sheet in self.form.spec.sheets:
+        for sheet in self.form.sheets:
             ws = self.wb.add_worksheet(sheet.name)
             ws.hide_gridlines(2)
             ws.set_column(0, 0, 42)
@@ -186,6 +222,7 @@ class WorkbookWriter:
                 row += 1
             self._print_setup(ws, landscape=any(isinstance(b, TableBlock) for b in sheet.blocks))
             ws.protect("", {"format_columns": True, "format_rows": True, "insert_rows": True})
+        self._write_lists()
         self._metadata()
         self.wb.close()
 
@@ -203,7 +240,7 @@ class WorkbookWriter:
 
     def _instructions(self) -> None:
         cfg, s = self.form.config, self.styles
-        info = self.form.spec.instructions
+        info = self.form.instructions or {}
         ws = self.wb.add_worksheet(INSTRUCTIONS_SHEET)
         ws.hide_gridlines(2)
         ws.set_column(0, 0, 24)
@@ -231,6 +268,8 @@ class WorkbookWriter:
         for n, step in enumerate(info.get("how_to", []), start=1):
             ws.write(row, 0, f"{n}.", s.label)
             ws.write(row, 1, str(step), s.text)
+            if len(str(step)) > 95:  # a long step wraps: give it the lines it needs
+                ws.set_row(row, 15 * (len(str(step)) // 95 + 1))
             row += 1
         row += 1
         ws.write(row, 0, "Farver", s.subtitle)
@@ -241,7 +280,7 @@ class WorkbookWriter:
         row += 4
         ws.write(row, 0, "Arkene", s.subtitle)
         row += 1
-        for sheet in self.form.spec.sheets:
+        for sheet in self.form.sheets:
             ws.write_url(row, 0, f"internal:'{sheet.name}'!A1", s.link, sheet.name)
             ws.write(row, 1, sheet.title, s.text)
             row += 1
@@ -263,7 +302,7 @@ class WorkbookWriter:
             ws.write(row, 1, value or "", self.styles.locked)
         else:
             ws.write(row, 1, value or "", self.styles.input(f))
-            ws.data_validation(row, 1, row, 1, _validation(f, _cell(row, 1)))
+            self._validate(ws, (row, 1), (row, 1), f)
         if f.type == "longtext":
             ws.set_row(row, 60)
         self.wb.define_name(f.id, _name_ref(sheet, row, 1))
@@ -286,7 +325,7 @@ class WorkbookWriter:
             ws.write(r, 0, axis.label, s.label)
             for j, col in enumerate(layout.columns, start=1):
                 ws.write_blank(r, j, None, s.input(block.cell))
-                ws.data_validation(r, j, r, j, _validation(block.cell, _cell(r, j)))
+                self._validate(ws, (r, j), (r, j), block.cell)
                 self.wb.define_name(
                     f"{block.id}_{axis.key}_{col.key}", _name_ref(layout.sheet, r, j)
                 )
@@ -303,7 +342,9 @@ class WorkbookWriter:
         for j, col in enumerate(block.columns):
             width = col.width or max(14, min(30, len(col.label) + 4))
             ws.set_column(j, j, width)
-        last_row = row + block.rows
+        prefilled = self.rows.get(block.id, [])
+        # Prefilled: room for every row from last round and 10 more for new ones.
+        last_row = row + (max(block.rows, len(prefilled) + 10) if prefilled else block.rows)
         ws.add_table(
             row, 0, last_row, len(block.columns) - 1,
             {
@@ -317,10 +358,17 @@ class WorkbookWriter:
             },
         )  # fmt: skip
         ws.set_row(row, 45, s.header)
+        if any(c.type == "longtext" for c in block.columns):
+            for r in range(row + 1, last_row + 1):  # room for two lines of a description
+                ws.set_row(r, 30)
         for j, col in enumerate(block.columns):
-            ws.data_validation(row + 1, j, last_row, j, _validation(col, _cell(row + 1, j)))
+            self._validate(ws, (row + 1, j), (last_row, j), col)
             for r in range(row + 1, last_row + 1):
-                ws.write_blank(r, j, None, s.input(col))
+                value = prefilled[r - row - 1].get(col.id) if r - row - 1 < len(prefilled) else None
+                if value is None:
+                    ws.write_blank(r, j, None, s.input(col))
+                else:
+                    ws.write(r, j, value, s.input(col))
         ws.freeze_panes(row + 1, 1)
         return last_row + 1
 
@@ -339,7 +387,7 @@ class WorkbookWriter:
                 row += 1
             ws.write(row, 0, f"{q.number}. {q.text}", s.text)
             ws.write_blank(row, 1, None, s.input(cell.field))
-            ws.data_validation(row, 1, row, 1, _validation(cell.field, _cell(row, 1)))
+            self._validate(ws, (row, 1), (row, 1), cell.field)
             ws.set_row(row, 120)
             self.wb.define_name(cell.name, _name_ref(sheet, row, 1))
             row += 1
@@ -393,10 +441,11 @@ def blank_file_name(respondent: Respondent, round_id: str) -> str:
     return f"{round_id}_{respondent.code}_{safe}.xlsx"
 
 
-def write_blank_workbook(form: Form, respondent: Respondent, target: Path) -> Path:
-    """Write one respondent's blank workbook, whole or not at all."""
+def write_blank_workbook(form: Form, respondent: Respondent, target: Path,
+                         rows: dict[str, list[dict[str, Any]]] | None = None) -> Path:  # fmt: skip
+    """Write one respondent's workbook, whole or not at all; `rows` prefill its tables."""
     with atomic_path(target) as tmp:
-        WorkbookWriter(form, respondent, tmp).write()
+        WorkbookWriter(form, respondent, tmp, rows).write()
     return target
 
 

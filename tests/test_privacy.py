@@ -1,0 +1,308 @@
+"""Privacy of small counts (round.yaml `privacy:`): the report shows counts of 1-4 per offer and
+operator as "<5", hides further numbers as "x" where the totals would give a small one away, and
+keeps the regional totals; the consolidated workbook and the CSV files keep every raw value.
+
+The proof reads the rendered report as a reader would, and attacks it with its own solver,
+written here independently of toolkit.privacy: every value that fits the printed numbers, the
+printed totals and the stated rule is enumerated, and no hidden number may have only one.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
+
+from toolkit.privacy import Cell, Group, Table, feasible, suppress
+
+from .helpers import CU_ROUND, H_OPERATOR, REPO, offer, valid_cu_values
+from .hostile.report_text import report_paragraphs, report_tables
+
+DEMO = REPO / "inputs" / "demo-cu"
+THRESHOLD = 5
+
+
+# --- the attacker ----------------------------------------------------------------------------
+
+
+@dataclass
+class Printed:
+    """A number as printed: an int, '<5', 'x', or '–' (no number, adds nothing)."""
+
+    text: str
+    listed: int = 0  # municipalities named as using the offer
+
+    def values(self, grand: int) -> range:
+        if self.text == "–":
+            return range(0, 1)
+        if self.text == "<5":
+            return range(max(1, self.listed), THRESHOLD)
+        if self.text == "x":
+            return range(max(THRESHOLD, self.listed), grand + 1)
+        return range(danish_int(self.text), danish_int(self.text) + 1)
+
+
+def danish_int(text: str) -> int:
+    assert re.fullmatch(r"\d{1,3}(\.\d{3})*", text), text
+    return int(text.replace(".", ""))
+
+
+def attack(groups: list[tuple[Printed, list[Printed]]], grand: int) -> list[list[set[int]]]:
+    """For each group, the possible values of [total, item 1, item 2, ...] given all that is
+    printed. Brute force: every combination of item values, kept if it fits the group's total
+    and if the other groups can make up the rest of the grand total."""
+    options = []
+    for total, items in groups:
+        fits = []
+        for combo in itertools.product(*(i.values(grand) for i in items)):
+            if sum(combo) in total.values(grand):
+                fits.append((sum(combo), *combo))
+        options.append(fits)
+    found = []
+    for k, fits in enumerate(options):
+        reachable = {0}
+        for j, other in enumerate(options):
+            if j != k:
+                reachable = {
+                    r + t for r in reachable for t in {f[0] for f in other} if r + t <= grand
+                }
+        ok = [f for f in fits if grand - f[0] in reachable]
+        found.append([{f[n] for f in ok} for n in range(len(groups[k][1]) + 1)])
+    return found
+
+
+def recoverable(groups, grand) -> list[tuple[str, int]]:
+    """Hidden numbers a reader can compute back: (where, value)."""
+    given_away = []
+    for k, ((total, items), sets) in enumerate(zip(groups, attack(groups, grand), strict=True)):
+        assert all(sets), "the printed table contradicts itself"
+        for n, (printed, values) in enumerate(zip([total, *items], sets, strict=True)):
+            if printed.text in ("<5", "x") and len(values) == 1:
+                given_away.append((f"gruppe {k}, celle {n}", next(iter(values))))
+    return given_away
+
+
+def offers_table(report: Path) -> tuple[list[tuple[Printed, list[Printed]]], int, list[list[str]]]:
+    """The table of offers as printed: groups (total, items) with the number of municipalities
+    named in 'Anvendt af', and the grand total."""
+    import docx
+
+    document = docx.Document(str(report))
+    (table,) = [t for t in document.tables if "Anvendt af" in t.rows[0].cells[-1].text]
+    groups: list[tuple[Printed, list[Printed]]] = []
+    grand, rows = None, []
+    for row in table.rows[1:]:
+        cells = [c.text.strip() for c in row.cells]
+        rows.append(cells)
+        merged = row.cells[0]._tc is row.cells[1]._tc
+        if merged and cells[0] == "I alt":
+            grand = danish_int(cells[5])
+        elif merged:
+            groups.append((Printed(cells[5]), []))
+        else:
+            listed = len(re.split(r", | og ", cells[6])) if cells[6] else 0
+            groups[-1][1].append(Printed(cells[5], listed))
+    assert grand is not None
+    return groups, grand, rows
+
+
+# --- the CU demo round -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo(project):
+    if not (DEMO / "round.yaml").is_file():
+        pytest.skip("inputs/demo-cu does not exist")
+    shutil.copytree(DEMO, project.home / "inputs" / "demo-cu")
+    result = project.run("build", "demo-cu")
+    assert result.exit_code == 0, result.output
+    return project.home / "outputs" / "demo-cu" / "resultat"
+
+
+def test_demo_round_has_privacy_on():
+    assert "suppress_below: 5" in (DEMO / "round.yaml").read_text(encoding="utf-8")
+
+
+def test_no_suppressed_value_is_recoverable_from_the_demo_report(demo):
+    groups, grand, rows = offers_table(demo / "rapport.docx")
+    printed = [p for total, items in groups for p in (total, *items)]
+    assert {p.text for p in printed} & {"<5"}, "the demo has small counts to protect"
+    # No count from 1 to 4 is printed for an offer or an operator ...
+    numbers = [danish_int(p.text) for p in printed if p.text not in ("<5", "x", "–")]
+    assert all(n == 0 or n >= THRESHOLD for n in numbers), rows
+    # ... and none can be computed back from what is printed.
+    assert recoverable(groups, grand) == []
+    # The truth fits what is printed (the attacker's model is the report's own rule).
+    raw = _raw_offer_counts(demo / "samlet.xlsx")
+    assert grand == sum(raw.values()) == 18
+
+
+def test_demo_report_keeps_regional_totals_and_states_the_rule(demo):
+    paragraphs = report_paragraphs(demo / "rapport.docx")
+    text = "\n".join(paragraphs)
+    assert "Af hensyn til borgernes anonymitet vises antal fra 1 til 4 borgere" in text
+    assert "»<5«: 1-4 borgere. »x«: skjult, så de små tal ikke kan regnes ud." in text
+    # The table of citizens per subgroup and year, as in the DAS meeting papers of 2020.
+    grid = next(t for t in report_tables(demo / "rapport.docx") if t[0][0] == "Delgruppe")
+    cells = {row[0].split("\n")[0]: row[1:] for row in grid[1:]}
+    assert cells["Børn og unge"] == ["3", "6", "8"]
+    assert cells["Voksne"] == ["3", "9", "12"]
+    assert cells["I alt"] == ["6", "15", "20"]
+
+
+def test_demo_report_prints_no_count_in_findings(demo):
+    """Aalborg's 'ca. 2' and Rebild's ' 2' are per-municipality counts: the appendix names the
+    finding and the place, not the value; fund.csv keeps it for the secretariat."""
+    paragraphs = report_paragraphs(demo / "rapport.docx")
+    annex = paragraphs[next(i for i, p in enumerate(paragraphs) if p == "Bilag 1. Åbne fund") :]
+    text = "\n".join(annex)
+    assert "Tilbud · G9" in text and "Målgruppe · D6" in text
+    assert "ca. 2" not in text and "læst som 2" not in text
+    assert "af hensyn til borgernes anonymitet" in text
+    with (demo / "fund.csv").open(encoding="utf-8-sig", newline="") as fh:
+        values = {r["Værdi set"] for r in csv.DictReader(fh)}
+    assert {"ca. 2", " 2"} <= values
+
+
+def _raw_offer_counts(workbook: Path) -> dict[tuple[str, str], int]:
+    """(respondent, row) -> citizens, from the internal consolidated workbook."""
+    rows = CalamineWorkbook.from_path(str(workbook)).get_sheet_by_name("tilbud").to_python()
+    head = rows[0]
+    found = {}
+    for values in rows[1:]:
+        r = dict(zip(head, values, strict=True))
+        if r["kolonne"] == "antal_borgere" and r["vaerdi"] != "":
+            found[(r["respondent_kode"], r["raekke"])] = int(r["vaerdi"])
+    return found
+
+
+def test_the_consolidated_workbook_keeps_the_raw_counts(demo):
+    raw = _raw_offer_counts(demo / "samlet.xlsx")
+    assert sorted(raw.values()).count(1) >= 8  # the small counts, one by one
+    assert raw[("851", "2")] == 1  # Aalborg's place in the regional offer
+
+
+# --- complementary suppression, through a real round ------------------------------------------
+
+
+def test_a_small_count_next_to_its_group_total_is_protected_by_hiding_another(project):
+    """Fonden Bakke runs two offers: 2 citizens (Frederikshavn) and 7 (Hjørring). Printing the
+    7 and the total 9 would give the 2 away: the 7 is hidden as well."""
+    many = valid_cu_values(antal_voksne_2019=40)
+    bakke = {H_OPERATOR: "Fonden Bakke"}
+    project.fill("813", many, {"tilbud": [offer("Bakkeskolen", 2, **bakke)]})
+    project.fill("860", many, {"tilbud": [offer("Bakkehuset", 7, **bakke)]})
+    project.fill("851", many, {"tilbud": [offer("Byhuset", 9)]})
+    project.fill("849", many, {"tilbud": [offer("Byhuset", 6)]})
+    assert project.run("build", CU_ROUND).exit_code == 0
+    groups, grand, rows = offers_table(project.result_dir / "rapport.docx")
+    shown = {r[0]: r[5] for r in rows}
+    assert shown == {"Aalborg Kommune": "15", "Byhuset": "15", "Fonden Bakke": "9",
+                     "Bakkehuset": "x", "Bakkeskolen": "<5", "I alt": "24"}  # fmt: skip
+    assert recoverable(groups, grand) == []
+    # The attacker is not toothless: had the 7 been printed, the 2 would be given away.
+    groups[1][1][0].text = "7"
+    assert recoverable(groups, grand) == [("gruppe 1, celle 2", 2)]
+
+
+def test_without_privacy_every_number_is_printed(project):
+    config = project.inputs / "round.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(re.sub(r"(?m)^privacy:\n(  .*\n)+", "", text), encoding="utf-8")
+    project.fill("813", valid_cu_values(), {"tilbud": [offer("Bakkeskolen", 2)]})
+    assert project.run("build", CU_ROUND).exit_code == 0
+    _groups, _grand, rows = offers_table(project.result_dir / "rapport.docx")
+    assert {r[0]: r[5] for r in rows}["Bakkeskolen"] == "2"
+    text = "\n".join(report_paragraphs(project.result_dir / "rapport.docx"))
+    assert "»<5«" not in text
+
+
+@pytest.mark.parametrize(
+    ("block", "words"),
+    [
+        ("privacy: 5", "privacy: skal være en samling af nøgler"),
+        ("privacy: {suppress_below: 1}", "privacy.suppress_below: skal være et helt tal fra 2"),
+        ("privacy: {suppress_below: fem}", "privacy.suppress_below"),
+        ("privacy: {suppress_below: 5, vis: x}", "privacy.vis: ukendt nøgle"),
+        ("privacy: {suppress_below: 5, hidden_as: '<5'}", "to forskellige"),
+    ],
+)
+def test_a_faulty_privacy_block_is_a_usage_error_naming_the_key(project, block, words):
+    config = project.inputs / "round.yaml"
+    text = re.sub(r"(?m)^privacy:\n(  .*\n)+", "", config.read_text(encoding="utf-8"))
+    config.write_text(text + "\n" + block + "\n", encoding="utf-8")
+    result = project.run("validate", CU_ROUND)
+    assert result.exit_code == 2
+    assert words in result.output.replace("\n", " ")
+
+
+def test_rule_findings_are_printed_without_their_numbers(project):
+    project.fill("813", valid_cu_values(), {"tilbud": [offer("A", 4), offer("B", 5)]})
+    assert project.run("build", CU_ROUND).exit_code == 0
+    text = "\n".join(report_paragraphs(project.result_dir / "rapport.docx"))
+    assert "Regel brudt" in text and "9 borgere i tilbud" not in text
+    with (project.result_dir / "fund.csv").open(encoding="utf-8-sig", newline="") as fh:
+        assert any("9 borgere i tilbud" in r["Besked"] for r in csv.DictReader(fh))
+
+
+# --- the algorithm on random tables ----------------------------------------------------------
+
+tables = st.lists(
+    st.lists(st.tuples(st.integers(0, 12), st.integers(0, 2)), min_size=1, max_size=3),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _printed(cell: Cell, listed: int = 0) -> Printed:
+    text = {"small": "<5", "hidden": "x"}.get(cell.state, str(cell.value))
+    return Printed(text, listed)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(tables)
+def test_suppression_leaves_nothing_recoverable_but_what_the_regional_total_gives(spec):
+    """Random tables of (citizens, municipalities listed): after suppression the brute-force
+    attacker recovers no hidden number, except one that even a table with every number hidden
+    gives away (e.g. one offer in all: its count is the regional total)."""
+    # A municipality listed whose number was refused adds nothing: then fewer citizens than
+    # municipalities are possible, and no reader can count on one per municipality.
+    spec = [[(v, n if v >= n else 0) for v, n in items] for items in spec]
+    table = Table([])
+    for items in spec:
+        cells = [Cell(v, n) for v, n in items]
+        table.groups.append(
+            Group(Cell(sum(c.value for c in cells), sum(c.lower for c in cells)), cells)
+        )
+    suppress(table, THRESHOLD)
+    grand = table.grand
+
+    def as_printed(all_hidden: bool) -> list:
+        out = []
+        for g, items in zip(table.groups, spec, strict=True):
+
+            def show(c: Cell, listed: int = 0) -> Printed:
+                if all_hidden and c.value > 0:
+                    return Printed("<5" if c.value < THRESHOLD else "x", listed)
+                return _printed(c, listed)
+
+            out.append(
+                (show(g.total), [show(c, n) for c, (_v, n) in zip(g.items, items, strict=True)])
+            )
+        return out
+
+    inherent = {where for where, _ in recoverable(as_printed(True), grand)}
+    given_away = [(w, v) for w, v in recoverable(as_printed(False), grand) if w not in inherent]
+    assert given_away == []
+    # No small number is printed, and the toolkit's own check agrees with the attacker.
+    assert all(c.suppressed for c, _ in table.cells() if 1 <= c.value < THRESHOLD)
+    sets = feasible(table, THRESHOLD)
+    assert all(sets[id(c)] >> c.value & 1 for c, _ in table.cells()), "the truth must fit"
