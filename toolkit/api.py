@@ -12,7 +12,7 @@ from .feedback import FEEDBACK_FOLDER, Sent, for_respondent, write_feedback
 from .files import atomic_dir
 from .findings import Finding
 from .form import Form, build_form
-from .intake import Intake, collect
+from .intake import Intake, collect, count_files
 from .merge import Merged, merge
 from .prefill import Prefill, load_prefill
 from .publish import (
@@ -24,6 +24,7 @@ from .publish import (
 from .remind import REMINDER_FOLDER, Reminder, write_reminders
 from .report import build_context, render_report
 from .rounds import Round, load_round, scaffold_round
+from .stages import Forked, Stages, can_fork, default_jobs, paused_gc
 from .status import StatusLine, respondent_status, status_frame
 from .writer import blank_file_name, write_blank_workbook
 
@@ -32,6 +33,17 @@ RESULT_FOLDER = "resultat"
 REPORT_NAME = "rapport.docx"
 CHARTS_FOLDER = "figurer"
 WORKBOOK_NAME = "samlet.xlsx"
+
+# Stage names, as `--verbose` prints them.
+STAGE_OPEN = "runde og spec"
+STAGE_TEMPLATES = "skabeloner"
+STAGE_READ = "læsning og validering"
+STAGE_MERGE = "fletning"
+STAGE_CONTEXT = "rapportens indhold"
+STAGE_FEEDBACK = "tilbagemeldinger"
+STAGE_REPORT = "rapport (Word)"
+STAGE_WORKBOOK = "samlet regneark"
+STAGE_DATA = "CSV og fund"
 
 
 @dataclass
@@ -59,18 +71,22 @@ def open_round(name: str) -> tuple[Round, Form]:
 
 
 def make_templates(name: str, codes: list[str] | None = None,
-                   prefill: Prefill | None = None) -> list[Path]:  # fmt: skip
+                   prefill: Prefill | None = None,
+                   stages: Stages | None = None) -> list[Path]:  # fmt: skip
     """One workbook per respondent under outputs/<round>/skabeloner/, blank or with its tables
     prefilled from the previous round (see `prefill_from`)."""
-    rnd, form = open_round(name)
+    stages = stages or Stages()
+    with stages.stage(STAGE_OPEN):
+        rnd, form = open_round(name)
     target = rnd.output_dir / TEMPLATES_FOLDER
+    chosen = [r for r in rnd.config.respondents if not codes or r.code in codes]
     written = []
-    for respondent in rnd.config.respondents:
-        if codes and respondent.code not in codes:
-            continue
-        path = target / blank_file_name(respondent, rnd.config.id)
-        rows = prefill.for_respondent(respondent.code) if prefill else None
-        written.append(write_blank_workbook(form, respondent, path, rows))
+    with stages.stage(STAGE_TEMPLATES, len(chosen)) as advance:
+        for respondent in chosen:
+            path = target / blank_file_name(respondent, rnd.config.id)
+            rows = prefill.for_respondent(respondent.code) if prefill else None
+            written.append(write_blank_workbook(form, respondent, path, rows))
+            advance(1)
     return written
 
 
@@ -111,10 +127,17 @@ def _no_answer(rnd: Round, intake: Intake, today: dt.date) -> list[Finding]:
     return found
 
 
-def check_round(name: str, today: dt.date | None = None) -> Checked:
-    """Read and validate every file in the round folder."""
-    rnd, form = open_round(name)
-    intake = collect(rnd, form)
+def check_round(name: str, today: dt.date | None = None, *, jobs: int | None = None,
+                stages: Stages | None = None) -> Checked:  # fmt: skip
+    """Read and validate every file in the round folder, with `jobs` processes (None: as
+    many as pay for the round's size; the result is the same for any number)."""
+    stages = stages or Stages()
+    with stages.stage(STAGE_OPEN):
+        rnd, form = open_round(name)
+    files = count_files(rnd)
+    stages.jobs = default_jobs(files) if jobs is None else max(1, jobs)
+    with stages.stage(STAGE_READ, files) as advance, paused_gc():
+        intake = collect(rnd, form, stages.jobs, advance)
     found = intake.all_findings() + _no_answer(rnd, intake, today or dt.date.today())
     return Checked(rnd, form, intake, _ordered(found, form))
 
@@ -193,29 +216,57 @@ class Built:
     feedback: Feedback | None = None
 
 
-def build_round(name: str, today: dt.date | None = None) -> Built:
+def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = None,
+                stages: Stages | None = None) -> Built:  # fmt: skip
     """Validate, merge and render everything into outputs/<round>/resultat/, whole or not at all."""
     today = today or dt.date.today()
-    checked = check_round(name, today)
+    stages = stages or Stages()
+    checked = check_round(name, today, jobs=jobs, stages=stages)
+    with paused_gc():
+        return _build(checked, today, stages)
+
+
+def _build(checked: Checked, today: dt.date, stages: Stages) -> Built:
     form, rnd = checked.form, checked.round
-    merged = merge(form, checked.intake)
+    with stages.stage(STAGE_MERGE):
+        merged = merge(form, checked.intake)
     findings = checked.findings
-    context = build_context(form, checked.intake, merged, findings, today)
-    feedback = _feedback(checked, today)
+    with stages.stage(STAGE_CONTEXT):
+        context = build_context(form, checked.intake, merged, findings, today)
+    with stages.stage(STAGE_FEEDBACK):
+        feedback = _feedback(checked, today)
     written = {s.code: f"{FEEDBACK_FOLDER}/{s.path.name}" for s in feedback.sent if s.path}
     status = status_frame(round_status(checked, today), merged.completeness, written)
     target = rnd.output_dir / RESULT_FOLDER
     with atomic_dir(target) as staging:
-        images = draw_charts(context["chart_data"], staging / CHARTS_FOLDER)
-        render_report(rnd.spec.report_template, context, staging / REPORT_NAME, images)
-        write_consolidated_workbook(
-            merged, findings, staging / WORKBOOK_NAME, rnd.config.title, status
+        workbook = (staging / WORKBOOK_NAME, rnd.config.title, status)
+        # With more than one process, the consolidated workbook is written alongside the report
+        # and the CSV files; its stage is then the time waited for it at the end.
+        background = (
+            Forked(write_consolidated_workbook, merged, findings, *workbook)
+            if stages.jobs > 1 and can_fork()
+            else None
         )
-        data = staging / "data"
-        data.mkdir()
-        for dataset, frame in merged.datasets.items():
-            write_csv(frame, data / f"{dataset}.csv")
-        write_csv(status, data / "status.csv")
-        write_csv(findings_frame(findings), staging / "fund.csv")
-        write_findings_json(findings, staging / "fund.json")
+        try:
+            with stages.stage(STAGE_REPORT):
+                images = draw_charts(context["chart_data"], staging / CHARTS_FOLDER)
+                render_report(rnd.spec.report_template, context, staging / REPORT_NAME, images)
+            if background is None:
+                with stages.stage(STAGE_WORKBOOK):
+                    write_consolidated_workbook(merged, findings, *workbook)
+            with stages.stage(STAGE_DATA):
+                data = staging / "data"
+                data.mkdir()
+                for dataset, frame in merged.datasets.items():
+                    write_csv(frame, data / f"{dataset}.csv")
+                write_csv(status, data / "status.csv")
+                write_csv(findings_frame(findings), staging / "fund.csv")
+                write_findings_json(findings, staging / "fund.json")
+        except BaseException:
+            if background is not None:
+                background.stop()
+            raise
+        if background is not None:
+            with stages.stage(STAGE_WORKBOOK):
+                background.wait()
     return Built(checked, merged, target, target / REPORT_NAME, target / WORKBOOK_NAME, feedback)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Annotated, Any
@@ -11,12 +13,21 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from . import api
-from .danish import format_date, format_datetime
+from .danish import format_date, format_datetime, format_number
 from .findings import SEVERITY_DA, Finding, count_by_severity
 from .spec import SpecError
+from .stages import Stages
 from .status import days_text
 
 app = typer.Typer(
@@ -31,6 +42,83 @@ err = Console(stderr=True)
 
 RoundArg = Annotated[str, typer.Argument(help="Rundens navn (mappe under inputs/) eller sti.")]
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs", "-j", min=1,
+        help="Antal processer, der læser regnearkene (standard: én pr. kerne ved mange filer).",
+    ),
+]  # fmt: skip
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Vis, hvor lang tid hvert trin tog.")
+]
+
+
+class _Progress:
+    """A progress bar on stderr for a stage that takes more than a moment, and with --verbose
+    the time of every stage. Shown only on a terminal."""
+
+    DELAY = 0.5  # seconds before a bar appears
+
+    def __init__(self, verbose: bool):
+        self.verbose = verbose
+        self.live = err.is_terminal
+        self.bar: Progress | None = None
+        self.task: int | None = None
+        self.total: int | None = None
+        self.stage = ""
+        self.started_at = 0.0
+        self.timer: threading.Timer | None = None
+        self.lock = threading.Lock()
+
+    def started(self, stage: str, total: int | None) -> None:
+        self.stage, self.total, self.started_at = stage, total, time.perf_counter()
+        if self.live and total is None:  # nothing to count: a spinner after a moment
+            self.timer = threading.Timer(self.DELAY, self._show)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _show(self, done: int = 0) -> None:
+        with self.lock:
+            if self.bar is not None:
+                return
+            counted = (BarColumn(), MofNCompleteColumn()) if self.total is not None else ()
+            self.bar = Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), *counted,
+                TimeElapsedColumn(), console=err, transient=True,
+            )  # fmt: skip
+            self.task = self.bar.add_task(self.stage, total=self.total, completed=done)
+            self.bar.start()
+
+    def advanced(self, stage: str, done: int) -> None:
+        if not self.live:
+            return
+        if self.bar is None and time.perf_counter() - self.started_at >= self.DELAY:
+            self._show(done)
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, completed=done)
+
+    def finished(self, stage: str, seconds: float) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer.join()
+            self.timer = None
+        with self.lock:
+            if self.bar is not None:
+                self.bar.stop()
+                self.bar = None
+        if self.verbose:
+            err.print(f"  tid  {stage:<24}{format_number(seconds, 2):>9} s", highlight=False)
+
+    def stages(self) -> Stages:
+        return Stages(self)
+
+    def summary(self, stages: Stages) -> None:
+        if self.verbose:
+            total = format_number(stages.total, 2)
+            err.print(f"  tid  {'i alt':<24}{total:>9} s", highlight=False)
+            if api.STAGE_READ in stages.seconds:
+                err.print(f"  processer til læsning: {stages.jobs}", highlight=False)
 
 
 def _usage_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -86,10 +174,14 @@ def templates(
             "(fx sidste års tilbud, pladser og takster).",
         ),
     ] = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Lav ét regneark pr. respondent under outputs/ROUND/skabeloner/."""
     prefill = api.prefill_from(round, prefill_from) if prefill_from else None
-    paths = api.make_templates(round, prefill=prefill)
+    progress = _Progress(verbose)
+    stages = progress.stages()
+    paths = api.make_templates(round, prefill=prefill, stages=stages)
+    progress.summary(stages)
     for path in paths:
         console.print(f"  {path}", highlight=False)
     console.print(f"[green]{len(paths)} skabeloner skrevet.[/]")
@@ -134,12 +226,17 @@ def _summary_line(findings: list[Finding]) -> str:
 def validate(
     round: RoundArg,
     as_json: Annotated[bool, typer.Option("--json", help="Skriv fundene som JSON.")] = False,
+    jobs: JobsOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Læs alle regneark i inputs/ROUND og vis fund pr. respondent.
 
     Afslutningskode 0 uden fejl, 1 med fejl, 2 ved forkert brug.
     """
-    checked = api.check_round(round)
+    progress = _Progress(verbose)
+    stages = progress.stages()
+    checked = api.check_round(round, jobs=jobs, stages=stages)
+    progress.summary(stages)
     if as_json:
         typer.echo(
             json.dumps([f.as_dict() for f in checked.findings], ensure_ascii=False, indent=2)
@@ -168,10 +265,13 @@ def _file_cell(line: api.StatusLine) -> str:
 
 @app.command()
 @_usage_errors
-def status(round: RoundArg) -> None:
+def status(round: RoundArg, jobs: JobsOpt = None, verbose: VerboseOpt = False) -> None:
     """Én linje pr. respondent: modtaget, mangler eller har fejl, filen der tæller, de filer den
     erstatter, fund og dage over fristen."""
-    checked = api.check_round(round)
+    progress = _Progress(verbose)
+    stages = progress.stages()
+    checked = api.check_round(round, jobs=jobs, stages=stages)
+    progress.summary(stages)
     lines = api.round_status(checked)
     table = Table(title=f"Status for {checked.round.config.title}", title_justify="left")
     for column in ("Kode", "Respondent", "Tilstand", "Fil der tæller", "Fund", "Frist"):
@@ -269,9 +369,12 @@ def remind(round: RoundArg) -> None:
 
 @app.command()
 @_usage_errors
-def build(round: RoundArg) -> None:
+def build(round: RoundArg, jobs: JobsOpt = None, verbose: VerboseOpt = False) -> None:
     """Valider, flet og lav rapport, samlet regneark, CSV-filer og fund i outputs/ROUND/."""
-    built = api.build_round(round)
+    progress = _Progress(verbose)
+    stages = progress.stages()
+    built = api.build_round(round, jobs=jobs, stages=stages)
+    progress.summary(stages)
     findings = built.checked.findings
     console.print(f"Rapport:        {built.report}", highlight=False)
     console.print(f"Samlet regneark: {built.workbook}", highlight=False)

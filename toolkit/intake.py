@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .findings import Finding
 from .form import Form
-from .reader import RawWorkbook, read_workbook
+from .reader import read_workbook
 from .rounds import CONFIG_NAME, Round
+from .stages import default_jobs
 from .validate import Response, identify, validate_workbook
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".xltx"}
@@ -59,7 +62,13 @@ def discover(folder: Path) -> list[Path]:
     )
 
 
-def _newest_key(item: tuple[FileRecord, RawWorkbook]) -> tuple:
+def count_files(rnd: Round) -> int:
+    """How many files a round folder holds: the length of the reading stage's progress bar."""
+    return sum(1 for p in discover(rnd.input_dir) if p.suffix.lower() in SPREADSHEET_SUFFIXES
+               or p.name.startswith("~$"))  # fmt: skip
+
+
+def _newest_key(item: tuple[FileRecord, Response]) -> tuple:
     record, _ = item
     saved = record.saved_at.timestamp() if record.saved_at else 0.0
     modified = record.modified_at.timestamp() if record.modified_at else 0.0
@@ -70,10 +79,74 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def collect(rnd: Round, form: Form) -> Intake:
-    """Read a round folder. Inputs are only ever opened for reading."""
+@dataclass
+class _Read:
+    """What one file gave: findings about the file, and the validated answer if it is one."""
+
+    findings: list[Finding]
+    state: str  # candidate | unreadable | ignored
+    respondent: str = ""
+    saved_at: dt.datetime | None = None
+    response: Response | None = None
+    meta: dict[str, str] = field(default_factory=dict)  # the workbook's hidden metadata
+
+
+def _read_one(path: Path, display: str, form: Form) -> _Read:
+    """Read, identify and validate one file. Each file is independent of the others, so this
+    runs in worker processes as well; validating an answer that turns out to be superseded
+    costs a little time and changes nothing."""
+    book = read_workbook(path, display)
+    found = list(book.findings)
+    if not book.readable or book.findings and book.findings[0].code == "lock-file":
+        return _Read(found, "unreadable" if not book.readable else "ignored")
+    respondent, identified = identify(book, form)
+    if respondent is None:
+        return _Read(found + identified, "unreadable")
+    response = validate_workbook(book, form, respondent)
+    response.findings[:0] = identified
+    return _Read(found, "candidate", respondent.code, book.saved_at, response, dict(book.meta))
+
+
+_WORKER_FORM: Form | None = None
+
+
+def _start_worker(form: Form) -> None:
+    global _WORKER_FORM
+    _WORKER_FORM = form
+
+
+def _read_in_worker(item: tuple[Path, str]) -> _Read:
+    assert _WORKER_FORM is not None
+    return _read_one(item[0], item[1], _WORKER_FORM)
+
+
+def _read_all(items: list[tuple[Path, str]], form: Form, jobs: int,
+              advance: Callable[[int], None]) -> Iterator[_Read]:  # fmt: skip
+    """Results in the order of `items`, whether read here or by `jobs` worker processes."""
+    if jobs <= 1 or len(items) < 2:
+        for path, display in items:
+            yield _read_one(path, display, form)
+            advance(1)
+        return
+    chunk = max(1, len(items) // (jobs * 4))
+    with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(form,)) as pool:
+        for result in pool.map(_read_in_worker, items, chunksize=chunk):
+            yield result
+            advance(1)
+
+
+def collect(rnd: Round, form: Form, jobs: int | None = None,
+            advance: Callable[[int], None] | None = None) -> Intake:  # fmt: skip
+    """Read a round folder. Inputs are only ever opened for reading.
+
+    `jobs` processes read the workbooks (None: one per idle core for a large round, see
+    stages.default_jobs); the result is the same for any number. `advance` is called with 1
+    per file read.
+    """
     intake = Intake()
-    candidates: dict[str, list[tuple[FileRecord, RawWorkbook]]] = {}
+    candidates: dict[str, list[tuple[FileRecord, Response]]] = {}
+    to_read: list[tuple[Path, str]] = []
+    skipped: set[Path] = set()
     for path in discover(rnd.input_dir):
         display = path.relative_to(rnd.input_dir).as_posix()
         record = FileRecord(path, display)
@@ -81,46 +154,45 @@ def collect(rnd: Round, form: Form) -> Intake:
         record.modified_at = dt.datetime.fromtimestamp(stat.st_mtime, tz=dt.UTC)
         intake.files.append(record)
         if path.suffix.lower() not in SPREADSHEET_SUFFIXES and not path.name.startswith("~$"):
+            skipped.add(path)
+            continue
+        to_read.append((path, display))
+    jobs = default_jobs(len(to_read)) if jobs is None else max(1, jobs)
+    reads = _read_all(to_read, form, jobs, advance or (lambda _n: None))
+    results = {path: read for (path, _display), read in zip(to_read, reads, strict=True)}
+    for record in intake.files:
+        if record.path in skipped:
             intake.findings.append(
                 Finding(
                     "not-xlsx",
                     "warning",
                     "Filen er ikke et regneark og er sprunget over. Flyt den ud af rundens mappe, "
                     "hvis den ikke hører til.",
-                    file=display,
+                    file=record.display,
                 )  # fmt: skip
             )
             continue
-        book = read_workbook(path, display)
-        intake.findings.extend(book.findings)
-        if not book.readable or book.findings and book.findings[0].code == "lock-file":
-            record.state = "unreadable" if not book.readable else "ignored"
+        read = results[record.path]
+        intake.findings.extend(read.findings)
+        if read.response is None:
+            record.state = read.state
             continue
-        respondent, found = identify(book, form)
-        if respondent is None:
-            intake.findings.extend(found)
-            record.state = "unreadable"
-            continue
-        record.respondent = respondent.code
-        record.saved_at = book.saved_at
-        record.meta = dict(book.meta)
-        book.findings = found
-        candidates.setdefault(respondent.code, []).append((record, book))
+        record.respondent = read.respondent
+        record.saved_at = read.saved_at
+        record.meta = read.meta
+        candidates.setdefault(read.respondent, []).append((record, read.response))
     for code, items in candidates.items():
         items.sort(key=_newest_key)
-        winner_record, winner_book = items[-1]
+        winner_record, response = items[-1]
         winner_record.state = "counts"
-        respondent = form.config.respondent(code)
-        assert respondent is not None
-        response = validate_workbook(winner_book, form, respondent)
-        response.findings[:0] = winner_book.findings
+        respondent = response.respondent
         older = items[:-1]
         winner_digest = _digest(winner_record.path) if older else ""
-        for record, _book in older:
+        for record, _older_response in older:
             record.state = "superseded"
             record.superseded_by = winner_record.display
             same = _digest(record.path) == winner_digest
-            key, winner_key = _newest_key((record, _book)), _newest_key(items[-1])
+            key, winner_key = _newest_key((record, _older_response)), _newest_key(items[-1])
             tie = key[:2] == winner_key[:2]
             record.superseded_reason = (
                 "copy" if same else "name" if tie else "modified" if key[0] == winner_key[0]

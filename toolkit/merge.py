@@ -45,25 +45,25 @@ class Merged:
         )
 
 
-def _record(dataset: str, code: str, name: str, row: str, column: str, label: str,
-            value: Value) -> dict[str, Any]:  # fmt: skip
-    shown = value.value
-    if isinstance(shown, dt.date):
-        shown = shown.isoformat()
-    return {
-        "datasaet": dataset,
-        "respondent_kode": code,
-        "respondent": name,
-        "raekke": row,
-        "kolonne": column,
-        "felt": label,
-        "vaerdi": shown if value.status == OK else None,
-        "status": STATUS_DA[value.status],
-        "indtastet": _typed_text(value.raw),
-        "fil": "",
-        "ark": value.sheet,
-        "celle": value.cell,
-    }
+class _Columns:
+    """The long table as one list per column: a national round has half a million values, and
+    a dict per value would hold several hundred megabytes."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+
+    def add(self, dataset: str, code: str, name: str, row: str, column: str, label: str,
+            value: Value, file: str) -> None:  # fmt: skip
+        shown = value.value
+        if isinstance(shown, dt.date):
+            shown = shown.isoformat()
+        for key, item in zip(
+            COLUMNS,
+            (dataset, code, name, row, column, label, shown if value.status == OK else None,
+             STATUS_DA[value.status], _typed_text(value.raw), file, value.sheet, value.cell),
+            strict=True,
+        ):  # fmt: skip
+            self.data[key].append(item)
 
 
 def _typed_text(raw: Any) -> str | None:
@@ -83,47 +83,33 @@ COLUMNS = [
 
 def merge(form: Form, intake: Intake) -> Merged:
     """Tidy long tables; empty cells are kept so a missing answer is visible, not silent."""
-    records: list[dict[str, Any]] = []
+    records = _Columns()
     order = [r.code for r in form.config.respondents]
     for code in sorted(intake.responses, key=order.index):
         response = intake.responses[code]
-        name = response.respondent.name
-        start = len(records)
+        name, file = response.respondent.name, response.file
         for cell in form.cells:
             value = response.values.get(cell.name)
             if value is None:
                 continue
             if cell.role == "field":
-                records.append(
-                    _record(FIELDS_DATASET, code, name, "", cell.name, cell.label, value)
-                )
+                records.add(FIELDS_DATASET, code, name, "", cell.name, cell.label, value, file)
             elif cell.role in ("grid", "note"):
                 column = cell.column_key if cell.role == "grid" else "note"
-                records.append(
-                    _record(cell.block, code, name, cell.row_key or "", column, cell.label, value)
+                records.add(
+                    cell.block, code, name, cell.row_key or "", column, cell.label, value, file
                 )
             elif cell.role == "question":
-                records.append(
-                    _record(
-                        cell.block,
-                        code,
-                        name,
-                        cell.row_key or "",
-                        cell.column_key or "",
-                        cell.field.label,
-                        value,
-                    )  # fmt: skip
-                )
+                records.add(
+                    cell.block, code, name, cell.row_key or "", cell.column_key or "",
+                    cell.field.label, value, file,
+                )  # fmt: skip
         for block, _sheet in form.tables:
             labels = {c.id: c.label for c in block.columns}
             for n, row in enumerate(response.tables.get(block.id, []), start=1):
                 for column, value in row.items():
-                    records.append(
-                        _record(block.id, code, name, str(n), column, labels[column], value)
-                    )
-        for record in records[start:]:
-            record["fil"] = response.file
-    frame = pd.DataFrame.from_records(records, columns=COLUMNS)
+                    records.add(block.id, code, name, str(n), column, labels[column], value, file)
+    frame = pd.DataFrame(records.data, columns=COLUMNS)
     names = [FIELDS_DATASET, *(g.block.id for g in form.grids), *(b.id for b, _ in form.tables)]
     if form.questions:
         names.append(form.cells[[c.role for c in form.cells].index("question")].block)

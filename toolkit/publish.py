@@ -6,14 +6,15 @@ Respondent text is written as text only: nothing becomes a formula or a link.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import xlsxwriter
 
 from .findings import SEVERITY_DA, Finding
 from .merge import Merged
+from .tablebook import TableSheet, write_tables
 
 FINDING_COLUMNS = [
     ("respondent", "Respondentkode"), ("respondent_name", "Respondent"), ("severity_da", "Alvor"),
@@ -42,12 +43,18 @@ def inert_csv_text(value: Any) -> Any:
 def write_csv(frame: pd.DataFrame, target: Path) -> None:
     safe = frame.copy()
     for column in safe.columns:
-        # pandas 3 stores text as its own 'str' dtype, not object: both must be made inert.
-        # A plain object Series keeps whole numbers whole (map() would infer float, '5.0').
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column].dtype):
+        series = safe[column]
+        if series.dtype == object:
+            # Mixed values: a plain object Series keeps whole numbers whole (map() would infer
+            # float, '5.0').
             safe[column] = pd.Series(
-                [inert_csv_text(v) for v in safe[column]], index=safe.index, dtype=object
+                [inert_csv_text(v) for v in series], index=safe.index, dtype=object
             )
+        elif pd.api.types.is_string_dtype(series.dtype):
+            # pandas 3 stores text as its own 'str' dtype: all text, so one vectorised pass.
+            risky = series.str.startswith(_FORMULA_START, na=False)
+            if risky.any():
+                safe[column] = series.where(~risky, "'" + series)
     safe.to_csv(target, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
@@ -73,48 +80,33 @@ def write_consolidated_workbook(
 ) -> None:
     """All merged data in long form with provenance, plus status and findings sheets.
 
-    `status` (status.status_frame) replaces the plain completeness table on the Status sheet.
+    `status` (status.status_frame) replaces the plain completeness table on the Status sheet,
+    its state column coloured.
     """
-    wb = xlsxwriter.Workbook(
-        str(target),
-        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
-    )
-    wb.set_properties({"title": title, "subject": "Samlet datasæt"})
-    header = wb.add_format({"bold": True, "font_color": "white", "bg_color": "#1F3864",
-                            "text_wrap": True, "valign": "top"})  # fmt: skip
-    text = wb.add_format({"valign": "top"})
     status = merged.completeness if status is None else status
     sheets: list[tuple[str, pd.DataFrame]] = [("Status", status)]
     sheets += [(name[:31], frame) for name, frame in merged.datasets.items()]
     sheets.append(("Fund", findings_frame(findings)))
+    tables = []
     for name, frame in sheets:
-        ws = wb.add_worksheet(name)
-        for j, column in enumerate(frame.columns):
-            ws.write_string(0, j, str(column), header)
-            width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
-            ws.set_column(j, j, min(max(width + 2, 10), 60), text)
-        for i, record in enumerate(frame.itertuples(index=False), start=1):
-            for j, value in enumerate(record):
-                _write_value(ws, i, j, value)
-        if len(frame.columns):
-            ws.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
-        if name == "Status" and "tilstand" in frame.columns and len(frame):
-            col = list(frame.columns).index("tilstand")
-            for state, colour in STATE_COLOURS.items():
-                ws.conditional_format(1, col, len(frame), col, {
-                    "type": "cell", "criteria": "==", "value": f'"{state}"',
-                    "format": wb.add_format({"bg_color": colour}),
-                })  # fmt: skip
-        ws.freeze_panes(1, 0)
-    wb.close()
+        columns = [str(c) for c in frame.columns]
+        table = TableSheet(name, columns, _widths(frame), _rows(frame))
+        if name == "Status" and "tilstand" in columns:
+            table.colour_column, table.colours = columns.index("tilstand"), STATE_COLOURS
+        tables.append(table)
+    write_tables(target, tables, title=title, subject="Samlet datasæt")
 
 
-def _write_value(ws: Any, row: int, col: int, value: Any) -> None:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return
-    if isinstance(value, bool):
-        ws.write_boolean(row, col, value)
-    elif isinstance(value, int | float):
-        ws.write_number(row, col, value)
-    else:
-        ws.write_string(row, col, str(value))
+def _rows(frame: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
+    """Rows as tuples of plain Python values; one list per column is far quicker than
+    iterating pandas' text arrays cell by cell."""
+    return zip(*(frame[c].tolist() for c in frame.columns), strict=True)
+
+
+def _widths(frame: pd.DataFrame) -> list[float]:
+    """Wide enough for the header and the first 200 values, within 10 to 60 characters."""
+    widths = []
+    for column in frame.columns:
+        width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
+        widths.append(min(max(width + 2, 10), 60))
+    return widths

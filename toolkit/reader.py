@@ -5,6 +5,8 @@ the sheet and cell it came from. Reading never judges values; validation does th
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -13,7 +15,7 @@ from typing import Any
 
 from defusedxml import ElementTree as SafeET
 from python_calamine import CalamineWorkbook
-from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
 
 from .findings import Finding, shown_value
 from .writer import META_SHEET
@@ -39,7 +41,7 @@ ENCRYPTED = (
 _NAME_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawValue:
     """A value as found, with its place. Empty cells have value None.
 
@@ -170,6 +172,19 @@ def _saved_at(archive: zipfile.ZipFile) -> dt.datetime | None:
 
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 Special = dict[tuple[str, str], tuple[str | None, str | None]]
+# A formula element (<f>, also with a namespace prefix), an error cell (t="e") or a merged range.
+# A sheet without any has nothing for _special_cells to find, so its XML need not be parsed; a
+# false match only costs the parse.
+_MAYBE_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def _maybe_special(xml: bytes) -> bool:
+    return (
+        b'"e"' in xml
+        or b"'e'" in xml
+        or b"mergeCell" in xml
+        or _MAYBE_FORMULA.search(xml) is not None
+    )
 
 
 def _special_cells(archive: zipfile.ZipFile, merged: dict[str, list[str]]) -> Special:
@@ -179,13 +194,17 @@ def _special_cells(archive: zipfile.ZipFile, merged: dict[str, list[str]]) -> Sp
     rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
     found: Special = {}
+    parts = set(archive.namelist())
     for sheet in workbook.iterfind("m:sheets/m:sheet", NS):
         target = targets.get(sheet.get(_REL_NS), "")
         part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        if part not in archive.namelist():
+        if part not in parts:
             continue
         name = sheet.get("name", "")
-        with archive.open(part) as fh:
+        data = archive.read(part)
+        if not _maybe_special(data):
+            continue
+        with io.BytesIO(data) as fh:
             for _, node in SafeET.iterparse(fh):
                 if node.tag == f"{{{NS['m']}}}mergeCell":
                     merged.setdefault(name, []).append(node.get("ref", ""))
@@ -203,6 +222,14 @@ def _special_cells(archive: zipfile.ZipFile, merged: dict[str, list[str]]) -> Sp
     return found
 
 
+_PLAIN: tuple[None, None] = (None, None)
+
+
+@functools.cache
+def _column_name(col: int) -> str:
+    return xl_col_to_name(col)
+
+
 class _Sheets:
     """Sheet values from calamine, loaded once per sheet, addressed by 0-based row and column."""
 
@@ -213,9 +240,24 @@ class _Sheets:
         self._cache: dict[str, tuple[tuple[int, int], list[list[Any]]]] = {}
 
     def raw(self, sheet: str, row: int, col: int) -> RawValue:
-        cell = xl_rowcol_to_cell(row, col)
+        cell = _column_name(col) + str(row + 1)
         formula, error = self.special.get((sheet, cell), (None, None))
         return RawValue(self.value(sheet, row, col), sheet, cell, formula, error)
+
+    def raw_row(self, sheet: str, row: int, first: int, last: int) -> list[RawValue]:
+        """Columns first..last of one row: what raw() gives cell by cell, read in one go."""
+        (r0, c0), rows = self.grid(sheet)
+        i = row - r0
+        values = rows[i] if 0 <= i < len(rows) else []
+        number = str(row + 1)
+        found = []
+        for col in range(first, last + 1):
+            j = col - c0
+            v = values[j] if 0 <= j < len(values) else None
+            cell = _column_name(col) + number
+            formula, error = self.special.get((sheet, cell), _PLAIN) if self.special else _PLAIN
+            found.append(RawValue(None if v == "" else v, sheet, cell, formula, error))
+        return found
 
     def grid(self, sheet: str) -> tuple[tuple[int, int], list[list[Any]]]:
         if sheet not in self._cache:
@@ -332,12 +374,10 @@ def _read_table(table: Any, sheets: _Sheets) -> RawTable:
     headers = [str(h) for h in table.columns]
     if len(headers) != c1 - c0 + 1:  # a column list that does not fit the range: not Excel's
         headers = [str(sheets.value(sheet, r0 - 1, c) or "") for c in range(c0, c1 + 1)]
-    rows = []
-    for r in range(r0, r1 + 1):
-        rows.append([sheets.raw(sheet, r, c) for c in range(c0, c1 + 1)])
+    rows = [sheets.raw_row(sheet, r, c0, c1) for r in range(r0, r1 + 1)]
     below = []
     for r in range(r1 + 1, sheets.last_row(sheet) + 1):
-        row = [sheets.raw(sheet, r, c) for c in range(c0, c1 + 1)]
+        row = sheets.raw_row(sheet, r, c0, c1)
         if any(v.value is not None or v.error or v.formula is not None for v in row):
             below.append(row)
     header_cells = [xl_rowcol_to_cell(r0 - 1, c) for c in range(c0, c1 + 1)]

@@ -75,10 +75,21 @@ def rule_environment() -> SandboxedEnvironment:
     return env
 
 
+@cache
+def _expression(expression: str) -> Any:
+    """Compiled once per process: compiling costs more than evaluating, and runs per answer."""
+    return rule_environment().compile_expression(expression)
+
+
+@cache
+def _template(message: str) -> Any:
+    return rule_environment().from_string(message)
+
+
 def evaluate(expression: str, context: dict[str, Any]) -> Any:
-    return rule_environment().compile_expression(expression)(**context)
+    return _expression(expression)(**context)
 
 
 def render_message(message: str, context: dict[str, Any]) -> str:
-    text = rule_environment().from_string(message).render(**context)
+    text = _template(message).render(**context)
     return " ".join(text.split())

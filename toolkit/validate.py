@@ -8,6 +8,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ def xml_safe(text: str) -> str:
 EMPTY, OK, CANNOT, INVALID = "empty", "ok", "cannot", "invalid"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Value:
     """A typed value with where it came from. `status` tells empty, ok, cannot or invalid."""
 
@@ -49,6 +50,11 @@ class Value:
     @property
     def known(self) -> Any:
         return self.value if self.status == OK else None
+
+    def __reduce__(self) -> tuple:
+        # As a plain tuple of arguments: answers read in worker processes come back to the
+        # main process several times faster than with the default pickling of a dataclass.
+        return Value, (self.value, self.status, self.raw, self.sheet, self.cell)
 
 
 @dataclass
@@ -292,7 +298,7 @@ def coerce(f: FieldSpec, raw: RawValue, label: str, check: _Checker) -> Value:
             f"{format_number(len(text))}. Forkort teksten.",
         )
     if f.type in ("choice", "yesno"):
-        match = next((c for c in f.choices if c.lower() == text.lower()), None)
+        match = _choices_by_case(f.choices).get(text.lower())
         if match is None:
             match = next((c for c in f.choices if _loose(c) == _loose(text)), None)
             if match is not None:
@@ -314,6 +320,15 @@ def coerce(f: FieldSpec, raw: RawValue, label: str, check: _Checker) -> Value:
             f"'{label}': '{shown_value(text)}' er ikke en e-mailadresse. " + _what_to_write(f),
         )
     return ok(text)
+
+
+@cache
+def _choices_by_case(choices: tuple[str, ...]) -> dict[str, str]:
+    """Lower-cased choice -> choice; the first wins, as a search through the list would."""
+    found: dict[str, str] = {}
+    for choice in choices:
+        found.setdefault(choice.lower(), choice)
+    return found
 
 
 def _loose(text: str) -> str:
@@ -457,17 +472,17 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
             block.id,
         )  # fmt: skip
     rows = []
+    prefixes = {col.id: f"{block.label}, {col.label}, række " for col in block.columns}
     for raw_row in [*table.rows, *table.below]:
         if all(_blank(v) for v in raw_row):
             continue
         row: dict[str, Value] = {}
+        number = raw_row[0].cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if raw_row else ""
         for col, index in columns:
             if index is None:
                 continue
             raw = raw_row[index]
-            label = (
-                f"{block.label}, {col.label}, række {raw.cell.lstrip('ABCDEFGHIJKLMNOPQRSTUVWXYZ')}"
-            )
+            label = prefixes[col.id] + number
             value = coerce(col, raw, label, check)
             row[col.id] = value
             if col.required and value.status == EMPTY:

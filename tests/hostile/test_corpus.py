@@ -178,6 +178,12 @@ def test_hostile_input(case: Case, project):
             assert e.words in f["message"], f["message"]
     assert result.exit_code == (1 if any(e.severity == "error" for e in case.findings) else 0)
 
+    # read by worker processes (--jobs 2): the same findings and the same status
+    parallel = p.run("validate", p.round, "--json", "--jobs", "2")
+    assert (parallel.exit_code, parallel.stdout) == (result.exit_code, result.stdout)
+    statuses = [p.run("status", p.round, "--jobs", jobs) for jobs in ("1", "2")]
+    assert statuses[0].exit_code == 0 and statuses[0].stdout == statuses[1].stdout
+
     # status and build: no traceback, inputs untouched
     for command in ("status", "build"):
         _run(p, command, p.round)
