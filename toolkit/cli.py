@@ -266,8 +266,11 @@ def _file_cell(line: api.StatusLine) -> str:
 @app.command()
 @_usage_errors
 def status(round: RoundArg, jobs: JobsOpt = None, verbose: VerboseOpt = False) -> None:
-    """Én linje pr. respondent: modtaget, mangler eller har fejl, filen der tæller, de filer den
-    erstatter, fund og dage over fristen."""
+    """Vis status pr. respondent: modtaget, mangler eller har fejl.
+
+    Én linje pr. respondent med filen der tæller, de filer den erstatter, fund og dage til
+    eller over fristen.
+    """
     progress = _Progress(verbose)
     stages = progress.stages()
     checked = api.check_round(round, jobs=jobs, stages=stages)
@@ -323,8 +326,11 @@ def _print_sent(result: api.Feedback) -> None:
 @app.command()
 @_usage_errors
 def feedback(round: RoundArg) -> None:
-    """Lav tilbagemelding til hver respondent i outputs/ROUND/tilbagemelding/: en kopi af deres
-    eget regneark med fundene markeret, eller en kvittering, hvis svaret er uden fund."""
+    """Lav tilbagemelding til respondenterne i outputs/ROUND/tilbagemelding/.
+
+    Svar med fund får en kopi af deres eget regneark med fundene markeret; svar uden fund får
+    en kvittering.
+    """
     result = api.make_feedback(round)
     table = Table(show_header=True, header_style="bold")
     for column in ("Respondent", "Får", "Fil"):
@@ -349,8 +355,11 @@ def feedback(round: RoundArg) -> None:
 @app.command()
 @_usage_errors
 def remind(round: RoundArg) -> None:
-    """Skriv udkast til påmindelser (.eml) til hver respondent, der mangler at svare eller har
-    fejl, med det tomme regneark eller tilbagemeldingen vedhæftet. Intet sendes."""
+    """Skriv udkast til påmindelser (.eml) i outputs/ROUND/paamindelser/. Intet sendes.
+
+    Ét udkast pr. respondent, der mangler at svare eller har fejl, med det tomme regneark
+    eller tilbagemeldingen vedhæftet.
+    """
     result = api.remind_round(round)
     for r in result.reminders:
         attached = r.attachment.name if r.attachment else "intet vedhæftet"
