@@ -59,7 +59,11 @@ def round_yaml(kind: CorpusKind, n: int) -> str:
     text = (REPO / "templates" / kind.kind / "round.yaml").read_text(encoding="utf-8")
     text = text.replace("__ROUND_ID__", round_id(kind)).replace("__DEADLINE__", str(DEADLINE))
     data = yaml.safe_load(text)
-    data.update(kind.round_changes)
+    for key, value in kind.round_changes.items():  # None removes the key
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
     data["respondents"] = [
         {"code": code, "name": name, "email": f"social@{slug(name)}.example.dk"}
         for code, name in respondents(n)

@@ -34,7 +34,10 @@ class CorpusKind:
                   deterministic given `rng`, which is seeded from the kind and respondent code
     table_rows:   room to give a table in the benchmark's copy of the spec, where the realistic
                   size exceeds the spec's `rows` (a national round would raise `rows` likewise)
-    round_changes: keys of round.yaml to set (other than respondents, id and deadline)
+    round_changes: keys of round.yaml to set (other than respondents, id and deadline); a key
+                  set to None is removed
+    max_workbooks: the largest size worth measuring (None: any); e.g. a rate submission of
+                  1,000 operators with 300 offers each is no round anyone runs
     """
 
     kind: str
@@ -42,6 +45,7 @@ class CorpusKind:
     answer: Callable[[Form, Respondent, int, random.Random], Answer]
     table_rows: Mapping[str, int] = field(default_factory=dict)
     round_changes: Mapping[str, Any] = field(default_factory=dict)
+    max_workbooks: int | None = None
 
 
 def with_table_rows(spec_text: str, table_id: str, rows: int) -> str:
@@ -58,5 +62,7 @@ def with_table_rows(spec_text: str, table_id: str, rows: int) -> str:
 def registered() -> dict[str, CorpusKind]:
     """Every kind the harness knows, by name. Add new kinds here."""
     import cu
+    import takst
+    import tilsyn
 
-    return {k.kind: k for k in (cu.KIND,)}
+    return {k.kind: k for k in (cu.KIND, takst.KIND, tilsyn.KIND)}

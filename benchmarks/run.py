@@ -202,8 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in chosen:
         kind = kinds[name]
         say(f"{name}: {kind.description}")
-        folders = corpus.ensure(kind, sizes, os.cpu_count() or 1, say)
-        for n in sizes:
+        own = [n for n in sizes if kind.max_workbooks is None or n <= kind.max_workbooks]
+        if not own:
+            say(f"  skipped: at most {kind.max_workbooks} workbooks for this kind")
+            continue
+        folders = corpus.ensure(kind, own, os.cpu_count() or 1, say)
+        for n in own:
             say(f"  {n} workbooks")
             results.append(measure(name, n, folders[n], runs, args.jobs, say, args.toolkit))
     command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])

@@ -65,6 +65,33 @@ def test_corpus_is_read_cleanly_but_for_the_planted_slip(bench):
     assert (folder / "Frederikshavn Kommune - besvarelse.xlsx").stat().st_mtime_ns == before
 
 
+@pytest.mark.parametrize(
+    ("kind", "table", "per_respondent", "slip"),
+    [("takst", "takster", (280, 320), "Basistakst og servicetakst"),
+     ("tilsyn", "besoeg", (35, 45), "besøg har en dato uden for 2019")],
+)  # fmt: skip
+def test_takst_and_tilsyn_corpora_are_read_cleanly_but_for_the_planted_slip(
+    bench, kind, table, per_respondent, slip
+):
+    from kinds import registered
+
+    folder = bench.ensure(registered()[kind], [4], jobs=2, say=lambda _text: None)[4]
+    home = folder.parent.parent
+    result = _run("-m", "toolkit", "validate", str(folder), "--json", cwd=home, home=home)
+    findings = json.loads(result.stdout)
+    # Respondent number 3 (Brønderslev) made the kind's warning slip; nothing else is found.
+    assert [(f["code"], f["respondent"]) for f in findings] == [("rule", "810")]
+    assert slip in findings[0]["message"]
+    result = _run("-m", "toolkit", "build", str(folder), cwd=home, home=home)
+    assert result.returncode == 0, result.stderr
+    with (home / "outputs" / folder.name / "resultat" / "data" / f"{table}.csv").open(
+        encoding="utf-8-sig"
+    ) as fh:
+        rows = {(r["respondent_kode"], r["raekke"]) for r in csv.DictReader(fh)}
+    counts = [sum(1 for code, _ in rows if code == c) for c in ("813", "825", "860", "810")]
+    assert all(per_respondent[0] <= n <= per_respondent[1] for n in counts), counts
+
+
 def test_floor_and_baseline_render_the_rows_asked_for(bench, tmp_path):
     import floor
     from kinds import registered
@@ -86,7 +113,7 @@ def test_harness_prints_a_table_for_every_size(bench, capsys, monkeypatch, tmp_p
     import run
 
     monkeypatch.setattr(run, "RESULTS", tmp_path / "results")
-    assert run.main(["--sizes", "2,3", "--runs", "1"]) == 0
+    assert run.main(["--sizes", "2,3", "--runs", "1", "--kinds", "cu"]) == 0
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if line.startswith("| cu |")]
     assert [line.split("|")[2].strip() for line in lines] == ["2", "3", "2", "3"]

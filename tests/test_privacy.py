@@ -306,3 +306,30 @@ def test_suppression_leaves_nothing_recoverable_but_what_the_regional_total_give
     assert all(c.suppressed for c, _ in table.cells() if 1 <= c.value < THRESHOLD)
     sets = feasible(table, THRESHOLD)
     assert all(sets[id(c)] >> c.value & 1 for c, _ in table.cells()), "the truth must fit"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 40), min_size=2, max_size=2).map(sorted),
+    st.lists(st.integers(0, 40), min_size=2, max_size=2).map(sorted),
+    st.sets(st.integers(0, 40), max_size=6),
+    st.integers(0, 60),
+)
+def test_set_sums_on_intervals_equal_the_sums_element_by_element(a, b, scattered, limit):
+    """The interval shortcut in privacy's set arithmetic gives exactly the sets that adding
+    and subtracting element by element gives (and non-intervals still work)."""
+    from toolkit.privacy import _minus, _plus
+
+    def plus(x: set[int], y: set[int]) -> set[int]:
+        return {i + j for i in x for j in y if i + j <= limit}
+
+    def minus(x: set[int], y: set[int]) -> set[int]:
+        return {i - j for i in x for j in y if i - j >= 0}
+
+    def mask(values: set[int]) -> int:
+        return sum(1 << n for n in values)
+
+    first, second = set(range(a[0], a[1] + 1)), set(range(b[0], b[1] + 1))
+    for x, y in ((first, second), (first, set(scattered)), (set(), second)):
+        assert _plus(mask(x), mask(y), limit) == mask(plus(x, y))
+        assert _minus(mask(x), mask(y)) == mask(minus(x, y))

@@ -222,19 +222,21 @@ def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
     today = today or dt.date.today()
     stages = stages or Stages()
     checked = check_round(name, today, jobs=jobs, stages=stages)
+    # Not with the cycle collector paused: openpyxl's and python-docx's objects live in cycles,
+    # and a thousand feedback workbooks held 5 GB until the end of the build.
+    with stages.stage(STAGE_FEEDBACK):
+        feedback = _feedback(checked, today)
     with paused_gc():
-        return _build(checked, today, stages)
+        return _build(checked, today, stages, feedback)
 
 
-def _build(checked: Checked, today: dt.date, stages: Stages) -> Built:
+def _build(checked: Checked, today: dt.date, stages: Stages, feedback: Feedback) -> Built:
     form, rnd = checked.form, checked.round
     with stages.stage(STAGE_MERGE):
         merged = merge(form, checked.intake)
     findings = checked.findings
     with stages.stage(STAGE_CONTEXT):
         context = build_context(form, checked.intake, merged, findings, today)
-    with stages.stage(STAGE_FEEDBACK):
-        feedback = _feedback(checked, today)
     written = {s.code: f"{FEEDBACK_FOLDER}/{s.path.name}" for s in feedback.sent if s.path}
     status = status_frame(round_status(checked, today), merged.completeness, written)
     target = rnd.output_dir / RESULT_FOLDER

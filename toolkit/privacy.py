@@ -113,8 +113,20 @@ def _interval(low: int, high: int) -> int:
     return ((1 << (high - low + 1)) - 1) << low if 0 <= low <= high else 0
 
 
+def _bounds(mask: int) -> tuple[int, int] | None:
+    """(low, high) if `mask` is the interval {low, ..., high}, else None."""
+    if mask <= 0:
+        return None
+    low = (mask & -mask).bit_length() - 1
+    run = mask >> low
+    return (low, mask.bit_length() - 1) if run & (run + 1) == 0 else None
+
+
 def _plus(a: int, b: int, limit: int) -> int:
     """{x + y} for x in a, y in b, up to `limit`."""
+    ia, ib = _bounds(a), _bounds(b)
+    if ia and ib:  # intervals, as every domain is: their sum is one too, found at once
+        return _interval(ia[0] + ib[0], min(ia[1] + ib[1], limit))
     result, n = 0, 0
     while a >> n:
         if (a >> n) & 1:
@@ -125,6 +137,9 @@ def _plus(a: int, b: int, limit: int) -> int:
 
 def _minus(a: int, b: int) -> int:
     """{x - y >= 0} for x in a, y in b."""
+    ia, ib = _bounds(a), _bounds(b)
+    if ia and ib:
+        return _interval(max(0, ia[0] - ib[1]), ia[1] - ib[0])
     result, n = 0, 0
     while b >> n:
         if (b >> n) & 1:
