@@ -68,7 +68,7 @@ def test_corpus_is_read_cleanly_but_for_the_planted_slip(bench):
 @pytest.mark.parametrize(
     ("kind", "table", "per_respondent", "slip"),
     [("takst", "takster", (280, 320), "Basistakst og servicetakst"),
-     ("tilsyn", "besoeg", (35, 45), "besøg har en dato uden for 2019")],
+     ("tilsyn", "besoeg", (35, 45), "ligger uden for 2019")],
 )  # fmt: skip
 def test_takst_and_tilsyn_corpora_are_read_cleanly_but_for_the_planted_slip(
     bench, kind, table, per_respondent, slip
