@@ -344,6 +344,18 @@ def top_border(row, color="1F3864"):
         tc_pr.insert_element_before(borders, *_AFTER_TC_BORDERS)
 
 
+def total_row(table, texts, merge_label=0):
+    """The bold, shaded total row under a table, with a rule above it. With `merge_label`,
+    the first that many cells are merged under the row's first text (e.g. "I alt")."""
+    row = data_row(table, texts, bold=True, fill=None if merge_label else TOTAL_FILL)
+    if merge_label:
+        merge_first(row, merge_label, texts[0], fill=TOTAL_FILL, style="Tabeltekst lille")
+        for cell in row.cells[merge_label:]:
+            shade(cell, TOTAL_FILL)
+    top_border(row)
+    return row
+
+
 # --- the document ---------------------------------------------------------------------------
 
 
@@ -601,13 +613,7 @@ def grid_section(doc) -> None:
     extra.font.size = Pt(8.5)
     extra.font.color.rgb = GREY
     tag_row(table, "{%tr endfor %}")
-    total = data_row(
-        table,
-        ["I alt", "{%tc for t in grid.totals %}", "{{ t }}", "{%tc endfor %}"],
-        bold=True,
-        fill=TOTAL_FILL,
-    )
-    top_border(total)
+    total_row(table, ["I alt", "{%tc for t in grid.totals %}", "{{ t }}", "{%tc endfor %}"])
     # docxtpl rescales the grid columns (tblGrid) to the number of years; cell widths (tcW)
     # would contradict it in Word, so this table keeps only the grid.
     for tc_w in list(table._tbl.iter(qn("w:tcW"))):
@@ -699,11 +705,7 @@ def offers_section(doc) -> None:
     )
     tag_row(table, "{%tr endfor %}")
     tag_row(table, "{%tr endfor %}")
-    total = data_row(table, ["", "", "", "", "", "{{ s.totals.antal_borgere }}", ""], bold=True)
-    merge_first(total, 5, "I alt", fill=TOTAL_FILL, style="Tabeltekst lille")
-    for cell in total.cells[5:]:
-        shade(cell, TOTAL_FILL)
-    top_border(total)
+    total_row(table, ["I alt", "", "", "", "", "{{ s.totals.antal_borgere }}", ""], merge_label=5)
     para(
         doc,
         "Borgere: antal borgere fra de nordjyske kommuner i tilbuddet i det seneste år. "

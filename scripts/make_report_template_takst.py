@@ -16,7 +16,6 @@ from pathlib import Path
 from make_report_template import (
     GROUP_FILL,
     ROOT,
-    TOTAL_FILL,
     caveats,
     contents,
     data_row,
@@ -32,7 +31,7 @@ from make_report_template import (
     tag,
     tag_row,
     title_page,
-    top_border,
+    total_row,
 )
 
 TARGET = ROOT / "templates" / "takst" / "report.docx"
@@ -173,11 +172,7 @@ def rates_section(doc) -> None:
     )
     tag_row(table, "{%tr endfor %}")
     tag_row(table, "{%tr endfor %}")
-    total = data_row(table, ["", "", "{{ s.totals.pladser }}", "", "", "", ""], bold=True)
-    merge_first(total, 2, "I alt", fill=TOTAL_FILL, style="Tabeltekst lille")
-    for cell in total.cells[2:]:
-        shade(cell, TOTAL_FILL)
-    top_border(total)
+    total_row(table, ["I alt", "", "{{ s.totals.pladser }}", "", "", "", ""], merge_label=2)
     # The footnote, as in the DAS papers: which rates were set at another occupancy.
     tag(doc, "{%p for g in summaries.anden_belaegning.groups %}")
     tag(doc, "{%p for item in g['items'] %}")
@@ -286,21 +281,17 @@ def places_section(doc) -> None:
     )
     tag_row(table, "{%tr endfor %}")
     tag_row(table, "{%tr endfor %}")
-    total = data_row(
+    total_row(
         table,
         [
-            "",
+            "I alt",
             "{{ s.totals.pladser_sidste_aar }}",
             "{{ s.totals.pladser }}",
             "{{ s.totals.pladser_aendring }}",
             "",
         ],
-        bold=True,
+        merge_label=1,
     )
-    merge_first(total, 1, "I alt", fill=TOTAL_FILL, style="Tabeltekst lille")
-    for cell in total.cells[1:]:
-        shade(cell, TOTAL_FILL)
-    top_border(total)
     tag(doc, "{%p else %}")
     para(doc, "Intet tilbud har ændret antal pladser i forhold til sidste år.")
     tag(doc, "{%p endif %}")

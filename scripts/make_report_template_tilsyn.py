@@ -40,6 +40,7 @@ from make_report_template import (  # noqa: E402
     tag,
     tag_row,
     top_border,
+    total_row,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,14 +139,11 @@ def grid_table(doc, grid: str, first: str, widths: list[float]) -> None:
     tag_row(table, "{%tr for row in " + g + ".rows %}")
     data_row(table, ["{{ row.label }}", "{%tc for c in row.cells %}", "{{ c }}", "{%tc endfor %}"])
     tag_row(table, "{%tr endfor %}")
-    total = data_row(
+    total_row(
         table,
         ["{{ " + g + ".total_label }}", "{%tc for t in " + g + ".totals %}", "{{ t }}",
-         "{%tc endfor %}"],
-        bold=True,
-        fill=TOTAL_FILL,
+         "{%tc endfor %}"]
     )  # fmt: skip
-    top_border(total)
     repeated_columns(table, 1, 3)
 
 
@@ -462,9 +460,7 @@ def build_fokusforslag(target: Path = FOKUSFORSLAG) -> Path:
     data_row(table, ["{{ row.key }}", "{{ row.total }}", "{{ row.n_respondents }}",
                      "{{ row.respondents|replace(' Kommune', '') }}"])  # fmt: skip
     tag_row(table, "{%tr endfor %}")
-    total = data_row(table, ["I alt", "{{ s.total }}", "{{ s.n_respondents }}", ""], bold=True,
-                     fill=TOTAL_FILL)  # fmt: skip
-    top_border(total)
+    total_row(table, ["I alt", "{{ s.total }}", "{{ s.n_respondents }}", ""])  # fmt: skip
 
     para(doc, "Forslagene", style="Heading 2")
     tag(doc, "{%p for row in s.rows %}")

@@ -21,7 +21,6 @@ from make_report_template import (
     GROUP_FILL,
     ROOT,
     TEXT_WIDTH_CM,
-    TOTAL_FILL,
     caveats,
     contents,
     data_row,
@@ -36,7 +35,7 @@ from make_report_template import (
     tag,
     tag_row,
     title_page,
-    top_border,
+    total_row,
 )
 
 TARGET = ROOT / "templates" / "udbud" / "report.docx"
@@ -188,15 +187,12 @@ def matrix_section(doc) -> None:
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     row.cells[5].paragraphs[0].runs[0].bold = True
     tag_row(table, "{%tr endfor %}")
-    total = data_row(
+    total = total_row(
         table,
         ["Antal målgrupper", "{%tc for t in s.totals %}", "{{ t }}", "{%tc endfor %}", "", ""],
-        bold=True,
-        fill=TOTAL_FILL,
     )
     for cell in total.cells[1:]:
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    top_border(total)
     dynamic_columns(table, 4.6)
     para(
         doc,
@@ -238,16 +234,13 @@ def matrix_section(doc) -> None:
         ],  # fmt: skip
     )
     tag_row(table, "{%tr endfor %}")
-    total = data_row(
+    total = total_row(
         table,
         ["I alt", "{%tc for t in p.totals %}", "{{ t }}", "{%tc endfor %}", "{{ p.total }}"],
-        bold=True,
-        fill=TOTAL_FILL,
     )
     for r in (table.rows[0], row, total):
         for cell in r.cells[1:]:
             cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    top_border(total)
     dynamic_columns(table, 6.0, slots=12)
     para(doc, "Beskrivelserne står i bilag 1.", style="Note")
     tag(doc, "{%p else %}")
@@ -283,16 +276,13 @@ def capacity_section(doc) -> None:
         ],  # fmt: skip
     )
     tag_row(table, "{%tr endfor %}")
-    total = data_row(
+    total = total_row(
         table,
         ["I alt", "{%tc for t in k.totals %}", "{{ t }}", "{%tc endfor %}", "{{ k.total }}"],
-        bold=True,
-        fill=TOTAL_FILL,
     )
     for r in (table.rows[0], row, total):
         for cell in r.cells[1:]:
             cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    top_border(total)
     dynamic_columns(table, 7.0, slots=8)
 
     tag(doc, "{%p set c = summaries.kapacitet_liste %}")
