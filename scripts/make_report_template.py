@@ -384,13 +384,9 @@ def page_setup(doc) -> None:
     add_field(footer, "NUMPAGES", "1")
 
 
-def title_page(
-    doc,
-    subtitle: str = "Fælles nordjysk besvarelse",
-    about: str = "Målgruppe: ",
-    byline: str = "Besvarelse af central udmelding fra {{ issuer }}",
-) -> None:
-    p = para(doc, "{{ secretariat.name }}", bold=True, color=DARK_BLUE)
+def sender_line(doc, text):
+    """The sender in small capitals over a dark rule, at the top of a title page."""
+    p = para(doc, text, bold=True, color=DARK_BLUE)
     p.runs[0].font.all_caps = True
     p.runs[0].font.size = Pt(10)
     p_pr = p._p.get_or_add_pPr()
@@ -400,6 +396,16 @@ def title_page(
         bottom.set(qn(f"w:{key}"), value)
     bdr.append(bottom)
     p_pr.append(bdr)
+    return p
+
+
+def title_page(
+    doc,
+    subtitle: str = "Fælles nordjysk besvarelse",
+    about: str = "Målgruppe: ",
+    byline: str = "Besvarelse af central udmelding fra {{ issuer }}",
+) -> None:
+    sender_line(doc, "{{ secretariat.name }}")
 
     spacer = para(doc)
     spacer.paragraph_format.space_before = Cm(6)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
@@ -35,6 +34,7 @@ from make_report_template import (  # noqa: E402
     page_setup,
     para,
     report_table,
+    sender_line,
     setup_styles,
     status_table,
     tag,
@@ -53,16 +53,7 @@ FOKUSFORSLAG = ROOT / "templates" / "fokusforslag" / "report.docx"
 
 def title_page(doc, kicker: str, subtitle: str, title: str, lines: list[str]) -> None:
     """Sender on top, the title in the middle, the sender's contact at the foot."""
-    p = para(doc, kicker, bold=True, color=DARK_BLUE)
-    p.runs[0].font.all_caps = True
-    p.runs[0].font.size = Pt(10)
-    p_pr = p._p.get_or_add_pPr()
-    bdr = OxmlElement("w:pBdr")
-    bottom = OxmlElement("w:bottom")
-    for key, value in (("val", "single"), ("sz", "12"), ("space", "4"), ("color", "1F3864")):
-        bottom.set(qn(f"w:{key}"), value)
-    bdr.append(bottom)
-    p_pr.append(bdr)
+    sender_line(doc, kicker)
     spacer = para(doc)
     spacer.paragraph_format.space_before = Cm(6)
     para(doc, subtitle, style="Subtitle")
