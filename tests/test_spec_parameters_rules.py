@@ -187,3 +187,20 @@ def test_faults_name_the_key_path(change, path, words):
     message = str(info.value)
     assert message.startswith(f"min-spec.yaml: {path}: "), message
     assert words in message
+
+
+def test_rows_evaluated_together_give_what_each_row_alone_gives():
+    """The batched evaluation of row rules and computed columns: a failing row keeps its own
+    error, the other rows their values, an undefined result is None."""
+    from toolkit.rules import evaluate, evaluate_rows
+
+    rows = [{"row": {"a": 2, "b": 3}}, {"row": {"a": None, "b": 3}}, {"row": {"a": 5}}]
+    context = {"params": {"limit": 4}}
+    results = evaluate_rows("row.a * row.b > params.limit", rows, context)
+    assert results[0] is True
+    assert isinstance(results[1], TypeError)
+    assert isinstance(results[2], Exception)
+    assert evaluate_rows("row.c", [{"row": {}}], {}) == [None]
+    assert evaluate_rows("row.a + 1", [{"row": {"a": 1}}, {"row": {"a": 2}}], {}) == [
+        evaluate("row.a + 1", {"row": {"a": n}}) for n in (1, 2)
+    ]

@@ -21,7 +21,7 @@ from .form import Form
 from .intake import Intake
 from .merge import Merged
 from .privacy import protect_context
-from .rules import FILTERS, rule_environment
+from .rules import FILTERS, evaluate_rows
 from .spec import ComputedSpec, SpecError
 from .validate import CANNOT, INVALID, OK, xml_safe
 
@@ -173,23 +173,25 @@ def _table_frames(form: Form, merged: Merged) -> dict[str, pd.DataFrame]:
                 wide[col.id] = None
         wide = wide.astype(object).where(wide.notna(), None)
         for computed in (c for c in form.spec.computed if c.table == block.id):
-            expression = rule_environment().compile_expression(computed.expression)
-            wide[computed.id] = [
-                _computed_value(expression, record, params) for record in wide.to_dict("records")
-            ]
+            wide[computed.id] = _computed_values(
+                computed.expression, wide.to_dict("records"), params
+            )
         frames[block.id] = wide
     return frames
 
 
-def _computed_value(expression: Any, record: dict[str, Any], params: dict[str, Any]) -> Any:
-    """A computed column's value for one row; none where the row lacks what it needs."""
-    try:
-        value = expression(row=record, params=params)
-    except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
-        return None
-    if isinstance(value, jinja2.Undefined) or value is None:
-        return None
-    return value
+def _computed_values(expression: str, records: list[dict[str, Any]],
+                     params: dict[str, Any]) -> list[Any]:  # fmt: skip
+    """A computed column's value for every row; none where a row lacks what it needs."""
+    values = evaluate_rows(expression, [{"row": r} for r in records], {"params": params})
+    for value in values:
+        if isinstance(value, Exception) and not isinstance(value, _NOT_COMPUTABLE):
+            raise value
+    return [None if isinstance(v, _NOT_COMPUTABLE) else v for v in values]
+
+
+# What a row without the numbers an expression needs raises (e.g. None * 2).
+_NOT_COMPUTABLE = (TypeError, ValueError, ZeroDivisionError, ArithmeticError)
 
 
 def _formatters(form: Form, table_id: str) -> dict[str, Any]:
@@ -243,8 +245,8 @@ def _summary_context(form: Form, frames: dict[str, pd.DataFrame],
         formats = _formatters(form, summary.table)
         records = frames[summary.table].to_dict("records")
         if summary.where:
-            where = rule_environment().compile_expression(summary.where)
-            records = [r for r in records if _computed_value(where, r, params)]
+            kept = _computed_values(summary.where, records, params)
+            records = [r for r, keep in zip(records, kept, strict=True) if keep]
         if summary.is_crosstab:
             spec_block = next(t for t in form.spec.tables() if t.id == summary.table)
             summaries[summary.id] = crosstab(

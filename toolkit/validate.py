@@ -19,7 +19,7 @@ from .findings import Finding, shown_value
 from .form import Form, InputCell
 from .reader import RawTable, RawValue, RawWorkbook
 from .rounds import Respondent
-from .rules import evaluate, render_message
+from .rules import evaluate, evaluate_rows, render_message
 from .spec import FieldSpec, RuleSpec, TableBlock
 from .writer import TOOL_MARK
 
@@ -550,17 +550,23 @@ def _check_row_rule(rule: RuleSpec, response: Response, context: dict[str, Any],
     (column -> whether anything was typed, valid or not) and `row_number` (the Excel row), and
     its finding points at the rule's column in that row."""
     assert rule.table is not None
-    for row in response.tables.get(rule.table, []):
-        place = next(iter(row.values()), None)
-        row_context = {
-            **context,
+    rows = response.tables.get(rule.table, [])
+    row_contexts = [
+        {
             "row": {k: v.known for k, v in row.items()},
             "filled": {k: v.status != EMPTY for k, v in row.items()},
-            "row_number": int(place.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) if place else None,
+            "row_number": _row_number(row),
         }
+        for row in rows
+    ]
+    results = evaluate_rows(rule.when, row_contexts, context)
+    for row, row_context, result in zip(rows, row_contexts, results, strict=True):
+        place = next(iter(row.values()), None)
         try:
-            broken = bool(evaluate(rule.when, row_context))
-            message = render_message(rule.message, row_context) if broken else ""
+            if isinstance(result, Exception):
+                raise result
+            broken = bool(result)
+            message = render_message(rule.message, {**context, **row_context}) if broken else ""
         except Exception as exc:  # a rule that cannot be computed must not stop the build
             check.add(
                 "rule", "info",
@@ -573,6 +579,12 @@ def _check_row_rule(rule: RuleSpec, response: Response, context: dict[str, Any],
             raw = RawValue(target.raw, target.sheet, target.cell) if target else None
             sheet, cell = (place.sheet, "") if place and not target else ("", "")
             check.add("rule", rule.severity, message, raw, rule.id, sheet=sheet, cell=cell)
+
+
+def _row_number(row: dict[str, Any]) -> int | None:
+    """The Excel row of a table row, from the address of its first cell."""
+    place = next(iter(row.values()), None)
+    return int(place.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) if place else None
 
 
 def _rule_place(form: Form, response: Response, target: str | None) -> tuple[str, str]:
