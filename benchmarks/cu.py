@@ -133,8 +133,5 @@ KIND = CorpusKind(
     description="CU, ca. 50 tilbud pr. respondent",
     answer=answer,
     table_rows={"tilbud": TABLE_ROWS},
-    # Without the suppression of small counts: its complementary search is quadratic in the
-    # report's cells (minutes at national size, see docs/benchmarks.md), so it is measured
-    # apart from the rest of the build.
-    round_changes={"privacy": None},
+    # The kind's round.yaml as it is, so with the suppression of small counts (`privacy`).
 )

@@ -10,8 +10,9 @@ number has more than one value that fits everything the report prints. Regional 
 
 The reader is assumed to know the rule: "<5" means 1 to 4 (and at least one per municipality
 listed as using the offer), "x" means at least 5 (a positive number under the threshold would
-be "<5", and a zero is never hidden). The check below finds, for every hidden number, the set
-of values that fit all of that, exactly: it works on sets of whole numbers, not on intervals.
+be "<5", and a zero is never hidden). `feasible` finds, for every hidden number, the set of
+values that fit all of that, exactly, on sets of whole numbers; the suppression keeps the same
+sets up to date as intervals (which they all are) while it hides numbers one by one.
 
 Only the report is protected. The consolidated workbook, the CSV files and the findings files
 keep every raw value: they are the secretariat's internal data.
@@ -19,6 +20,7 @@ keep every raw value: they are the secretariat's internal data.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -192,51 +194,183 @@ def feasible(table: Table, threshold: int) -> dict[int, int]:
     return found
 
 
-def exposed(table: Table, threshold: int) -> list[Cell]:
-    """Suppressed cells whose value the report still gives away."""
-    sets = feasible(table, threshold)
-    return [c for c, _ in table.cells() if c.suppressed and sets[id(c)].bit_count() == 1]
+Span = tuple[int, int]  # (low, high): the whole numbers low..high; empty when low > high
 
 
-def _partners(table: Table, cell: Cell) -> list[Cell]:
-    """The cells that share a sum with `cell`."""
-    for group in table.groups:
-        if cell is group.total:
-            others = [g.total for g in table.groups if g is not group]
-            return [*group.items, *others]
-        if any(cell is item for item in group.items):
-            return [*(i for i in group.items if i is not cell), group.total]
-    return []
+class _Knowledge:
+    """What `feasible` finds, kept up to date cell by cell, as intervals (every set it builds is
+    one): per group the sums of its items' bounds, over the groups the sums of the bounds of the
+    totals each group can have. Hiding a cell changes one group's sums and the sums over the
+    groups, so it costs O(1), and so does finding what a reader can tell about any one cell,
+    where `feasible` goes through the whole table."""
+
+    def __init__(self, table: Table, threshold: int) -> None:
+        self.threshold, self.limit = threshold, table.grand
+        self.groups = table.groups
+        self.place: dict[int, tuple[int, bool]] = {}  # id(cell) -> (group, is its total)
+        self.span: dict[int, Span] = {}
+        self.items: list[list[int]] = []  # per group: sum of lows, sum of highs, empty spans
+        self.up: list[Span] = []  # per group: the totals it can have, given its own items
+        self.ups = [0, 0, 0]  # the same three sums over the groups' `up`
+        for k, group in enumerate(table.groups):
+            self.place[id(group.total)] = (k, True)
+            self.span[id(group.total)] = self._domain(group.total)
+            sums = [0, 0, 0]
+            for item in group.items:
+                self.place[id(item)] = (k, False)
+                self.span[id(item)] = span = self._domain(item)
+                _add(sums, span, 1)
+            self.items.append(sums)
+            self.up.append(self._up(k))
+            _add(self.ups, self.up[k], 1)
+
+    def _domain(self, cell: Cell) -> Span:
+        """`domain` as an interval."""
+        if cell.state == SHOWN:
+            return cell.value, cell.value
+        if cell.state == SMALL:
+            return max(1, cell.lower), self.threshold - 1
+        return max(self.threshold, cell.lower), self.limit
+
+    def _up(self, k: int) -> Span:
+        return _meet(self.span[id(self.groups[k].total)], _capped(self.items[k], self.limit))
+
+    def set_state(self, cell: Cell, state: str) -> None:
+        """Change a cell's state and what follows from it."""
+        cell.state = state
+        k, is_total = self.place[id(cell)]
+        if not is_total:
+            _add(self.items[k], self.span[id(cell)], -1)
+        self.span[id(cell)] = self._domain(cell)
+        if not is_total:
+            _add(self.items[k], self.span[id(cell)], 1)
+        _add(self.ups, self.up[k], -1)
+        self.up[k] = self._up(k)
+        _add(self.ups, self.up[k], 1)
+
+    def _totals(self, k: int) -> Span:
+        """The totals group k can have: its own, less what the other groups need."""
+        others = _capped(_without(self.ups, self.up[k]), self.limit)
+        return _meet(self.up[k], _minus_span((self.limit, self.limit), others))
+
+    def feasible(self, cell: Cell) -> Span:
+        """What `feasible` finds for this cell."""
+        k, is_total = self.place[id(cell)]
+        totals = self._totals(k)
+        if is_total:
+            return totals
+        span = self.span[id(cell)]
+        rest = _capped(_without(self.items[k], span), self.limit)
+        return _meet(span, _minus_span(totals, rest))
+
+    def exposed(self, cell: Cell) -> bool:
+        """A suppressed cell whose value the report still gives away."""
+        if not cell.suppressed:
+            return False
+        low, high = self.feasible(cell)
+        return low == high
+
+
+def _add(sums: list[int], span: Span, sign: int) -> None:
+    if span[0] > span[1]:
+        sums[2] += sign
+    else:
+        sums[0] += sign * span[0]
+        sums[1] += sign * span[1]
+
+
+def _without(sums: list[int], span: Span) -> list[int]:
+    rest = list(sums)
+    _add(rest, span, -1)
+    return rest
+
+
+def _capped(sums: list[int], limit: int) -> Span:
+    """The sum as `_sum_of` finds it: empty if any part is, up to `limit`."""
+    if sums[2] or sums[0] > limit:
+        return 1, 0
+    return sums[0], min(sums[1], limit)
+
+
+def _meet(a: Span, b: Span) -> Span:
+    if a[0] > a[1] or b[0] > b[1]:
+        return 1, 0
+    return max(a[0], b[0]), min(a[1], b[1])
+
+
+def _minus_span(a: Span, b: Span) -> Span:
+    """`_minus` on intervals."""
+    if a[0] > a[1] or b[0] > b[1]:
+        return 1, 0
+    return max(0, a[0] - b[1]), a[1] - b[0]
+
+
+def _partners(table: Table, k: int, cell: Cell) -> list[Cell]:
+    """The cells that share a sum with `cell`, of group k."""
+    group = table.groups[k]
+    if cell is group.total:
+        return [*group.items, *(g.total for g in table.groups if g is not group)]
+    return [*(i for i in group.items if i is not cell), group.total]
+
+
+def _given_away_anyway(table: Table, threshold: int) -> set[int]:
+    """The cells (by id) that the report gives away even with every number but the zeros
+    hidden: a count of 4 where 4 municipalities are listed, the one offer of a region. Hiding
+    more cannot save them."""
+    shown = [c for c, _ in table.cells() if c.state == SHOWN and c.value > 0]
+    for c in shown:
+        c.state = HIDDEN
+    try:
+        worst = _Knowledge(table, threshold)
+        return {id(c) for c, _ in table.cells() if worst.exposed(c)}
+    finally:
+        for c in shown:
+            c.state = SHOWN
 
 
 def suppress(table: Table, threshold: int) -> None:
     """Primary suppression of 1..threshold-1, then complementary suppression, greedily: for a
-    cell the totals give away, hide the smallest shown partner that saves it (zeros are never
-    hidden: "x" must mean at least the threshold)."""
+    cell the totals give away, hide the smallest shown partner that saves it, or else the
+    smallest and go on (zeros are never hidden: "x" must mean at least the threshold). Cells
+    the report gives away however much is hidden are left alone: hiding for them hid, in the
+    North Jutland round, every operator's total, for nothing.
+
+    Each time, the first cell in table order that is given away and has a shown partner is
+    taken, as checking the whole table after every hidden cell would find it, but only cells
+    whose lot can have changed are looked at again: hiding a cell only widens what a reader
+    can tell about the others (the table adds up, so every true value stays in its cell's
+    wider domain), so a cell once safe, or without a shown partner, stays so, and the one new
+    cell to check is the hidden one itself. A heap of table positions holds the cells to check;
+    each check reads one cell's sums from `_Knowledge`: about linear in the table's cells."""
     for cell, _ in table.cells():
         if 1 <= cell.value < threshold:
             cell.state = SMALL
-    while True:
-        fixable = [
-            (cell, candidates)
-            for cell in exposed(table, threshold)
-            if (
-                candidates := sorted(
-                    (c for c in _partners(table, cell) if c.state == SHOWN and c.value > 0),
-                    key=lambda c: c.value,
-                )
-            )  # fmt: skip
-        ]
-        if not fixable:
-            return  # safe, or given away by the regional total itself (one offer in all)
-        cell, candidates = fixable[0]
+    order = [(cell, k) for k, g in enumerate(table.groups) for cell in (g.total, *g.items)]
+    hopeless = _given_away_anyway(table, threshold)
+    known = _Knowledge(table, threshold)
+    position = {id(cell): n for n, (cell, _) in enumerate(order)}
+    todo = list(range(len(order)))  # sorted, so a heap
+    while todo:
+        n = heapq.heappop(todo)
+        cell, k = order[n]
+        if id(cell) in hopeless or not known.exposed(cell):
+            continue
+        candidates = sorted(
+            (c for c in _partners(table, k, cell) if c.state == SHOWN and c.value > 0),
+            key=lambda c: c.value,
+        )
+        if not candidates:
+            continue  # nothing left to hide beside it
         for candidate in candidates:
-            candidate.state = HIDDEN
-            if all(c is not cell for c in exposed(table, threshold)):
+            known.set_state(candidate, HIDDEN)
+            if not known.exposed(cell):
                 break
-            candidate.state = SHOWN
+            known.set_state(candidate, SHOWN)
         else:
-            candidates[0].state = HIDDEN
+            candidate = candidates[0]
+            known.set_state(candidate, HIDDEN)
+            heapq.heappush(todo, n)  # still given away: the next smallest partner, in turn
+        heapq.heappush(todo, position[id(candidate)])
 
 
 # --- the report context ----------------------------------------------------------------------
