@@ -195,7 +195,7 @@ def _old_marks(raw: str | None) -> list[tuple[str, str, str, list[str] | None]]:
     except (ValueError, AttributeError):
         return []
     found = []
-    for entry in cells if isinstance(cells, list) else []:
+    for entry in cells[:MAX_MARKED] if isinstance(cells, list) else []:
         if not (isinstance(entry, list) and len(entry) == 4):
             continue
         sheet, cell, fill, old = entry
@@ -255,14 +255,11 @@ def _mark_cells_patched(book: xlsxpatch.Workbook, findings: list[Finding],
     """Highlight every cell of every finding and comment on its first cell; return what each
     marked cell held before, so a later feedback can clear the marks."""
     notes, worst = _to_mark(book.sheetnames, findings)
-    hidden: dict[str, set[tuple[int, int]]] = {}
     marks = []
     for (sheet_name, cell), severity in worst.items():
         sheet = book.sheet(sheet_name)
-        if sheet_name not in hidden:
-            hidden[sheet_name] = sheet.merged_inner()
         where = xlsxpatch.parse_ref(cell)
-        if where in hidden[sheet_name]:  # only the first cell of a merged range can be marked
+        if sheet.hidden_by_merge(*where):  # only the first cell of a merged range can be marked
             continue
         xf = sheet.style(*where)
         old = sheet.comment(*where)

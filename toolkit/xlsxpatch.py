@@ -748,6 +748,7 @@ class Sheet:
     _touched: set[int] = field(default_factory=set)
     _skeleton_changed: bool = False
     _comments: dict[tuple[int, int], Comment] | None = None
+    _merges: list[tuple[int, int, int, int]] | None = None
 
     @property
     def root(self) -> etree._Element:
@@ -854,20 +855,20 @@ class Sheet:
                 return c
         return None
 
-    def merged_inner(self) -> set[tuple[int, int]]:
-        """Cells hidden by a merge (all but the first of each merged range)."""
-        inner = set()
-        merges = _child(self.root, "mergeCells")
-        for m in merges if merges is not None else []:
-            try:
-                r0, c0, r1, c1 = parse_range(m.get("ref", ""))
-            except ValueError:
-                continue
-            if (r1 - r0 + 1) * (c1 - c0 + 1) > MAX_CELLS:
-                raise Unpatchable("a merged range too large to list")
-            inner.update((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
-            inner.discard((r0, c0))
-        return inner
+    def hidden_by_merge(self, row: int, col: int) -> bool:
+        """Whether a merge hides the cell (it is in a merged range but not its first cell)."""
+        if self._merges is None:
+            self._merges = []
+            merges = _child(self.root, "mergeCells")
+            for m in merges if merges is not None else []:
+                try:
+                    self._merges.append(parse_range(m.get("ref", "")))
+                except ValueError:
+                    continue
+        return any(
+            r0 <= row <= r1 and c0 <= col <= c1 and (row, col) != (r0, c0)
+            for r0, c0, r1, c1 in self._merges
+        )
 
     def style(self, row: int, col: int) -> int:
         """The cell format a cell shows: its own, else its row's, else its column's."""
