@@ -71,6 +71,7 @@ WORKBOOK_ORDER = (
 MAX_CELLS = 100_000  # cells one patch may create; a finding never spans more
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_FIRST_ELEMENT = re.compile(rb"<(?![?!])")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
@@ -83,6 +84,9 @@ class Unpatchable(Exception):
 
 def parse_xml(data: bytes) -> etree._Element:
     """Parse a part without entities, DTDs or network; a DOCTYPE is refused outright."""
+    first = _FIRST_ELEMENT.search(data)
+    if b"<!DOCTYPE" in (data[: first.start()] if first else data).upper():
+        raise Unpatchable("DOCTYPE")
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
@@ -534,11 +538,10 @@ class Styles:
             self.part = found[0].target
             self.root = pkg.xml(self.part)
         else:
-            self.part = (
-                "xl/styles.xml"
-                if not pkg.has("xl/styles.xml")
-                else (pkg.free_name("xl/styles{}.xml"))
-            )
+            for dangling in found:  # a relationship to a styles part that is not there
+                pkg.remove_rel("xl/workbook.xml", dangling.id)
+            taken = pkg.has("xl/styles.xml")
+            self.part = pkg.free_name("xl/styles{}.xml") if taken else "xl/styles.xml"
             self.root = parse_xml(MINIMAL_STYLES)
             pkg.touch(self.part, self.root)
             pkg.add_rel("xl/workbook.xml", REL_STYLES, self.part)
