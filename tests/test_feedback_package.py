@@ -25,7 +25,7 @@ from toolkit.feedback import ERROR_FILL, FEEDBACK_SHEET, WARNING_FILL
 from toolkit.fill import fill_workbook
 from toolkit.reader import read_workbook
 
-from .helpers import CU_ROUND, edit_workbook, name_destination, offer
+from .helpers import CU_ROUND, edit_workbook, name_destination, offer, set_saved_at
 from .helpers import valid_cu_values as cu
 from .hostile.xlsx import rewrite, sheet_member
 
@@ -50,6 +50,9 @@ def _feedback(project, code: str = "813") -> Path:
 
 def _marks(path: Path) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
     """(comments by cell, fill colour by cell) outside the overview sheet, read with openpyxl."""
+    with zipfile.ZipFile(path) as archive:
+        names = [n.lower() for n in archive.namelist()]
+    assert len(names) == len(set(names)), "a part twice in the zip"
     wb = load_workbook(path)
     comments, fills = {}, {}
     for ws in wb.worksheets:
@@ -397,3 +400,24 @@ def test_a_workbook_with_macros_keeps_them_and_a_template_becomes_a_workbook(pro
         types = archive.read("[Content_Types].xml")
         assert SHEET_MAIN in types and TEMPLATE_MAIN not in types
     _assert_marked(feedback, expected)
+
+
+def test_a_feedback_workbook_sent_back_unchanged(project):
+    """Returned as it was sent (forwarded, not saved): marked the same, its parts not doubled,
+    and its styles do not grow from one round to the next."""
+    _, expected = _answer_with_two_findings(project)
+    rounds = [_feedback(project)]
+    for n in (1, 2):
+        returned = project.inputs / f"retur {n}.xlsx"
+        returned.write_bytes(rounds[-1].read_bytes())
+        set_saved_at(returned, dt.datetime(2030, 1, 1 + n, tzinfo=dt.UTC))
+        rounds.append(_feedback(project))
+        _assert_marked(rounds[-1], expected)
+        assert read_workbook(rounds[-1]).meta["feedback_source"] == returned.name
+
+    def formats(path: Path) -> int:
+        with zipfile.ZipFile(path) as archive:
+            styles = archive.read("xl/styles.xml").decode("utf-8")
+        return int(re.search(r'<cellXfs count="(\d+)"', styles).group(1))
+
+    assert formats(rounds[2]) == formats(rounds[1])

@@ -321,9 +321,10 @@ class Package:
         return self.zip.read(name)
 
     def write(self, part: str, data: bytes) -> None:
-        name = self.name(part) or part
-        if not self.has(part) and part not in self.added:
-            self.added.append(part)
+        stored = self._lower.get(part.lower())  # also a part deleted before: it comes back
+        name = stored or self.name(part) or part
+        if stored is None and name not in self.added:
+            self.added.append(name)
         self.deleted.discard(name)
         self.changed[name] = data
         self._dirty.discard(name)
@@ -550,7 +551,7 @@ class Styles:
             raise Unpatchable("styles in another namespace")
         self.ns = MAIN_NS
         self.changed = False
-        self._added: dict[tuple[str, bytes], int] = {}
+        self._known: dict[str, dict[tuple, int]] = {}
         self._lists: dict[str, etree._Element] = {}
 
     def _list(self, name: str) -> etree._Element:
@@ -575,16 +576,23 @@ class Styles:
         return [n for n in self._list(name) if isinstance(n.tag, str)]
 
     def _append(self, name: str, item: etree._Element) -> int:
+        """The index of `item` in the list `name`, added unless an equal one is there (so a
+        feedback workbook made again from a returned one does not grow its styles)."""
         node = self._list(name)
-        key = (name, etree.tostring(item))
-        if key in self._added:
-            return self._added[key]
-        items = self._items(name)
+        if name not in self._known:
+            self._known[name] = {}
+            for i, existing in enumerate(self._items(name)):
+                self._known[name].setdefault(_key(existing), i)
+        known = self._known[name]
+        key = _key(item)
+        if key in known:
+            return known[key]
+        index = len(self._items(name))
         node.append(item)
-        node.set("count", str(len(items) + 1))
-        self._added[key] = len(items)
+        node.set("count", str(index + 1))
+        known[key] = index
         self.changed = True
-        return len(items)
+        return index
 
     def xf(self, index: int) -> etree._Element:
         items = self._items("cellXfs")
@@ -632,6 +640,12 @@ class Styles:
     def save(self) -> None:
         if self.changed:
             self.pkg.touch(self.part)
+
+
+def _key(node: etree._Element) -> tuple:
+    """What an element is, whatever prefixes name its namespace."""
+    children = tuple(_key(c) for c in node if isinstance(c.tag, str))
+    return (node.tag, tuple(sorted(node.attrib.items())), (node.text or "").strip(), children)
 
 
 def _plain(node: etree._Element) -> etree._Element:
