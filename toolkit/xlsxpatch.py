@@ -197,6 +197,8 @@ class _Entry:
 
 def _write_zip(entries: list[_Entry]) -> bytes:
     """A plain zip (no zip64, no data descriptors) of entries already compressed."""
+    if len({e.name.lower() for e in entries}) != len(entries):
+        raise Unpatchable("a part would be stored twice")
     out = io.BytesIO()
     central = []
     for e in entries:
