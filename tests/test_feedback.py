@@ -16,10 +16,12 @@ from openpyxl.comments import Comment
 from toolkit import api
 from toolkit.feedback import ERROR_FILL, FEEDBACK_SHEET
 from toolkit.fill import fill_workbook
+from toolkit.reader import read_workbook
 from toolkit.writer import INPUT_FILL
 
 from .helpers import CU_ROUND, FT_ROUND, edit_workbook, invoke, name_destination, offer
 from .helpers import valid_cu_values as cu
+from .hostile.xlsx import sheet_member
 
 
 def _feedback_path(project, code: str) -> Path:
@@ -98,16 +100,39 @@ def test_findings_without_a_cell_are_listed_without_a_link(project):
     assert set(_comments(fb)) == {(sheet, cell)}
 
 
-def test_a_workbook_that_cannot_be_rewritten_still_gets_a_reminder(project):
-    good = project.fill("813", cu(email="ikke en adresse"), {"tilbud": [offer()]})
-    broken = project.inputs / "svar.xlsx"
-    with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
+def _rewrite_sheets(path: Path, target: Path, old: bytes, new: bytes, only: str = "") -> None:
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(target, "w") as dst:
         for info in src.infolist():
             data = src.read(info.filename)
-            if info.filename.startswith("xl/worksheets/"):  # calamine skips validations
-                data = data.replace(b'type="list"', b'type="ukendt"')
+            if info.filename.startswith("xl/worksheets/sheet") and only in info.filename:
+                data = data.replace(old, new)
             dst.writestr(info, data)
-    good.unlink()
+    path.unlink()
+
+
+def test_a_workbook_openpyxl_cannot_open_still_gets_its_feedback_workbook(project):
+    good = project.fill("813", cu(email="ikke en adresse"), {"tilbud": [offer()]})
+    sheet, cell = name_destination(good, "email")
+    # An unknown kind of data validation: calamine skips validations, openpyxl gives up.
+    _rewrite_sheets(good, project.inputs / "svar.xlsx", b'type="list"', b'type="ukendt"')
+    result = project.run("feedback", CU_ROUND)
+    assert result.exit_code == 0 and "kunne ikke laves" not in result.output
+    book = read_workbook(_feedback_path(project, "813"))
+    assert book.meta["feedback_source"] == "svar.xlsx" and book.meta["feedback_made"]
+    with zipfile.ZipFile(_feedback_path(project, "813")) as archive:
+        comments = b"".join(archive.read(n) for n in archive.namelist() if "comments" in n)
+        sheets = b"".join(archive.read(n) for n in archive.namelist() if "worksheets/" in n)
+    assert f'ref="{cell}"'.encode() in comments and b"e-mailadresse" in comments
+    assert b'type="ukendt"' in sheets  # the respondent's workbook as it was, not repaired
+
+
+def test_a_workbook_that_cannot_be_rewritten_still_gets_a_reminder(project):
+    good = project.fill("813", cu(email="ikke en adresse"), {"tilbud": [offer()]})
+    # A namespace prefix that is not declared, in the sheet of the e-mail address (which has
+    # no formulas or merged cells for the reader to parse): calamine reads it, no XML parser.
+    part = sheet_member(good, name_destination(good, "email")[0])
+    _rewrite_sheets(good, project.inputs / "svar.xlsx", b"<sheetData>", b"<x:y/><sheetData>", part)
+    assert [f.code for f in project.findings() if f.file == "svar.xlsx"] == ["wrong-type"]
     result = project.run("feedback", CU_ROUND)
     assert result.exit_code == 0
     assert "Der kunne ikke laves et tilbagemeldingsark ud fra 'svar.xlsx'" in result.output
