@@ -111,7 +111,8 @@ class LeanTemplate(DocxTemplate):
         self._held, self._marker = [], uuid.uuid4().hex
         holder = _Holder(self.keep_styles, f"{self._marker}:")
         compact = _ROW_WITH_XMLNS.search(xml) is None
-        parser = etree.XMLPullParser(events=("end",), tag=W_TR, recover=True)
+        # Strict: XML that docxtpl's parser would have to repair raises, and goes its way.
+        parser = etree.XMLPullParser(events=("end",), tag=W_TR)
         try:
             for start in range(0, len(xml), _CHUNK):
                 parser.feed(xml[start : start + _CHUNK])
@@ -123,8 +124,6 @@ class LeanTemplate(DocxTemplate):
                     holder.pending = row
             tree = parser.close()
         except etree.XMLSyntaxError:
-            return super().fix_tables(xml)
-        if len(parser.error_log):
             return super().fix_tables(xml)
         if compact and holder.pending is not None:
             holder.hold(holder.pending)
@@ -163,7 +162,7 @@ class _Holder:
     """The rows held out of the tree while parsing: their XML, and their widths by number."""
 
     def __init__(self, keep_styles: frozenset[str], marker: str):
-        self.keep_styles, self.marker = keep_styles, marker
+        self.keep, self.marker = _keep_pattern(keep_styles), marker
         self.rows: list[bytes] = []
         self.widths: dict[int, tuple[int, int]] = {}
         self.heads: dict[Any, tuple[bytes, bytes]] = {}
@@ -182,11 +181,10 @@ class _Holder:
         if table not in self.heads:
             self.heads[table] = _start_tags(table, row)
             return
-        for el in row.iter(W_PSTYLE, *_KEEP_TAGS):
-            if el.tag != W_PSTYLE or el.get(W_VAL) in self.keep_styles:
-                return
-        tag, head = self.heads[table]
         text = etree.tostring(row, encoding="UTF-8", with_tail=False)
+        if self.keep.search(text):  # may be text that only looks so: then it stays too
+            return
+        tag, head = self.heads[table]
         rest = text[len(head) :]
         if not text.startswith(head) or rest[:1] not in (b" ", b">", b"/"):
             return
@@ -195,6 +193,17 @@ class _Holder:
         self.widths[len(self.rows)] = _row_width(row)
         table.replace(row, placeholder)
         self.rows.append(tag + rest)
+
+
+def _keep_pattern(styles: frozenset[str]) -> re.Pattern[bytes]:
+    """What in a serialised row shows that it must stay in the tree: the elements of
+    _KEEP_TAGS, and a paragraph style of `styles` (as any attribute value; a style id that
+    XML would escape keeps every row with a paragraph style)."""
+    names = [rb"tbl[\s/>]", *(t.split("}")[1].encode() for t in _KEEP_TAGS[1:])]
+    for style in sorted(styles):
+        plain = not any(c in style for c in '&<>"\n\r\t')
+        names.append(re.escape(f'="{style}"'.encode()) if plain else b"pStyle")
+    return re.compile(b"|".join(names))
 
 
 def _start_tags(table: Any, row: Any) -> tuple[bytes, bytes]:
