@@ -47,7 +47,7 @@ _LISTING = re.compile("[\t\a\n\f]")
 # docxtpl's paragraph pattern in resolve_listing.
 _PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", flags=re.DOTALL)
 # A table row start tag that declares namespaces itself: serialising it alone is not exact.
-_ROW_WITH_XMLNS = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?tr[\s/>](?:[^>]*?)xmlns")
+_ROW_WITH_XMLNS = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?tr(?=[\s/>])[^>]*?xmlns")
 _CHUNK = 1 << 20
 
 
@@ -123,10 +123,10 @@ class LeanTemplate(DocxTemplate):
                         holder.hold(holder.pending)
                     holder.pending = row
             tree = parser.close()
-        except etree.XMLSyntaxError:
+            if compact and holder.pending is not None:
+                holder.hold(holder.pending)
+        except Exception:  # noqa: BLE001 - XML to repair, or anything unforeseen
             return super().fix_tables(xml)
-        if compact and holder.pending is not None:
-            holder.hold(holder.pending)
         self._fix_grids(tree, holder.widths)
         self._held = holder.rows
         return tree
