@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import pandas as pd
 from docx.shared import Mm
-from docxtpl import DocxTemplate, InlineImage
+from docxtpl import InlineImage
+from pandas.core.dtypes.cast import maybe_box_native
 
 from .crosstab import crosstab
 from .danish import format_date, format_number, format_percent, join_da
@@ -24,6 +26,7 @@ from .privacy import protect_context
 from .rules import FILTERS, evaluate_rows
 from .spec import ComputedSpec, SpecError
 from .validate import CANNOT, INVALID, OK, xml_safe
+from .wordtemplate import LeanTemplate
 
 STATE_DA = {"modtaget": "Modtaget", "fejl": "Modtaget med fejl", "mangler": "Mangler"}
 
@@ -41,7 +44,9 @@ def missing_text(names: list[str]) -> str:
 
 
 def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if type(value) is str:
+        return value
+    if value is None or (isinstance(value, float) and value != value):  # NaN
         return ""
     if isinstance(value, bool):
         return "Ja" if value else "Nej"
@@ -162,22 +167,76 @@ def _fmt_statistic(value: float | None) -> str:
     return format_number(value, 0 if float(value).is_integer() else 1)
 
 
-def _table_frames(form: Form, merged: Merged) -> dict[str, pd.DataFrame]:
-    """One wide frame per table, with the report's computed columns added."""
-    frames = {}
+def _table_records(form: Form, merged: Merged) -> dict[str, list[dict[str, Any]]]:
+    """One record per row of each table, with the report's computed columns added: the
+    records of `merged.wide(table)` with None for what is missing, built straight from the
+    long table (the pivot and DataFrame.to_dict took seconds for a national rate round)."""
+    tables = {}
     params = dict(form.config.params)
     for block, _sheet in form.tables:
-        wide = merged.wide(block.id)
-        for col in block.columns:
-            if col.id not in wide.columns:
-                wide[col.id] = None
-        wide = wide.astype(object).where(wide.notna(), None)
+        records = _wide_records(merged.datasets[block.id])
+        if records is None:  # not one value per row and column: let pandas say why
+            records = _frame_records(merged.wide(block.id))
+        known = set(records[0]) if records else set()
+        missing = [c.id for c in block.columns if c.id not in known]
+        for record in records:
+            record.update(dict.fromkeys(missing))
         for computed in (c for c in form.spec.computed if c.table == block.id):
-            wide[computed.id] = _computed_values(
-                computed.expression, wide.to_dict("records"), params
-            )
-        frames[block.id] = wide
-    return frames
+            values = _computed_values(computed.expression, records, params)
+            # As a DataFrame column: pandas infers its type (numbers with none become
+            # floats with NaN), and the records show it that way, as before.
+            shown = pd.DataFrame({computed.id: values}).to_dict("records")
+            for record, value in zip(records, shown, strict=True):
+                record[computed.id] = value[computed.id]
+        tables[block.id] = records
+    return tables
+
+
+_INDEX = ["respondent_kode", "respondent", "raekke"]
+
+
+def _wide_records(long: pd.DataFrame) -> list[dict[str, Any]] | None:
+    """`merged.wide()` as records: rows in the respondents' order and by row number, the
+    columns sorted by id; None if a row has a column twice (the pivot refuses that)."""
+    if long.empty:
+        return []
+    rows: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+    columns: dict[str, None] = {}
+    lists = [long[c].tolist() for c in [*_INDEX, "kolonne", "vaerdi"]]
+    for code, name, row, column, value in zip(*lists, strict=True):
+        cells = rows.get((code, name, row))
+        if cells is None:
+            cells = rows[(code, name, row)] = {}
+        elif column in cells:
+            return None
+        cells[column] = value
+        columns[column] = None
+    order = {code: i for i, code in enumerate(dict.fromkeys(lists[0]))}
+    names = sorted(columns)
+    records = []
+    for key in sorted(rows, key=lambda k: (order[k[0]], int(k[2]))):
+        cells = rows[key]
+        record = dict(zip(_INDEX, key, strict=True))
+        for column in names:
+            record[column] = _native(cells.get(column))
+        records.append(record)
+    return records
+
+
+def _native(value: Any) -> Any:
+    """A value as DataFrame.to_dict gives it from an object column where NaN became None."""
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
+        return value
+    if kind is float:
+        return None if value != value else value
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return None
+    return maybe_box_native(value)
+
+
+def _frame_records(wide: pd.DataFrame) -> list[dict[str, Any]]:
+    return wide.astype(object).where(wide.notna(), None).to_dict("records")
 
 
 def _computed_values(expression: str, records: list[dict[str, Any]],
@@ -218,7 +277,7 @@ def _show(formats: dict[str, Any], column: str, value: Any) -> str:
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value)) or value == ""
+    return value is None or (isinstance(value, float) and value != value) or value == ""
 
 
 def _sort_rank(form: Form, table_id: str, column: str) -> Any:
@@ -236,14 +295,14 @@ def _ranker(ranks: dict[str, Any]) -> Any:
     return rank
 
 
-def _summary_context(form: Form, frames: dict[str, pd.DataFrame],
+def _summary_context(form: Form, tables: dict[str, list[dict[str, Any]]],
                      answered: list[str]) -> dict[str, Any]:  # fmt: skip
     summaries = {}
     params = dict(form.config.params)
     names = [r.name for r in form.config.respondents]
     for summary in form.spec.summaries:
         formats = _formatters(form, summary.table)
-        records = frames[summary.table].to_dict("records")
+        records = tables[summary.table]
         if summary.where:
             kept = _computed_values(summary.where, records, params)
             records = [r for r, keep in zip(records, kept, strict=True) if keep]
@@ -254,22 +313,27 @@ def _summary_context(form: Form, frames: dict[str, pd.DataFrame],
             )
             continue
         keys = list(summary.group_by)
-        inner_keys = keys[1:] or keys
+        # The records are shared by every summary of the table: the keys become text here.
+        records = [dict(r) for r in records]
         for record in records:
             for key in keys:
                 value = record.get(key)
                 record[key] = "(ikke angivet)" if _blank(value) else str(_fmt(value)).strip()
         rank = _ranker({k: _sort_rank(form, summary.table, k) for k in keys})
+        # Ranked once by all keys: the outer group is the first, the inner the rest (or all).
+        ranked = [(rank(r, keys), r) for r in records]
+        ranked.sort(key=itemgetter(0))  # stable, as sorted(records, key=...) was
 
-        outer: dict[tuple, list[dict[str, Any]]] = {}
-        for record in sorted(records, key=lambda r: rank(r, keys)):
-            outer.setdefault(rank(record, keys[:1]), []).append(record)
+        outer: dict[tuple, list[tuple[tuple, dict[str, Any]]]] = {}
+        for pair in ranked:
+            outer.setdefault(pair[0][:1], []).append(pair)
         groups: list[dict[str, Any]] = []
         totals = {c: 0.0 for c in summary.sum}
-        for rows in outer.values():
+        for pairs in outer.values():
+            rows = [r for _rank, r in pairs]
             parts: dict[tuple, list[dict[str, Any]]] = {}
-            for record in rows:
-                parts.setdefault(rank(record, inner_keys), []).append(record)
+            for full, record in pairs:
+                parts.setdefault(full[1:] if len(keys) > 1 else full, []).append(record)
             items = []
             for part in parts.values():
                 item: dict[str, Any] = {k: part[0][k] for k in keys}
@@ -300,7 +364,10 @@ def _summary_context(form: Form, frames: dict[str, pd.DataFrame],
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and not pd.isna(value)
+    """A number that is not NaN (NaN is the only float unequal to itself)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return not isinstance(value, float) or value == value
 
 
 def _tidy_sum(numbers: list[float]) -> float:
@@ -308,21 +375,21 @@ def _tidy_sum(numbers: list[float]) -> float:
     return int(total) if float(total).is_integer() else total
 
 
-def _tables_context(form: Form, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
+def _tables_context(form: Form, records: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     tables = {}
     for block, _sheet in form.tables:
-        frame = frames[block.id]
         formats = _formatters(form, block.id)
         columns = [{"id": c.id, "label": c.label} for c in block.columns]
         columns += [{"id": c.id, "label": c.label} for c in form.spec.computed
                     if c.table == block.id]  # fmt: skip
+        shown = [(c["id"], formats.get(c["id"], _fmt), f"{c['id']}_value") for c in columns]
         rows = []
-        for record in frame.to_dict("records"):
+        for record in records[block.id]:
             row = {}
-            for c in columns:
-                value = record.get(c["id"])
-                row[c["id"]] = _show(formats, c["id"], value)
-                row[f"{c['id']}_value"] = None if _blank(value) else value
+            for column, show, raw in shown:
+                value = record.get(column)
+                row[column] = show(value)
+                row[raw] = None if _blank(value) else value
             row["respondent"] = record["respondent"]
             row["respondent_code"] = record["respondent_kode"]
             rows.append(row)
@@ -423,10 +490,10 @@ def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Fin
         for f in findings
         if f.severity in ("error", "warning") and f.code != "lock-file"
     ]
-    frames = _table_frames(form, merged)
+    records = _table_records(form, merged)
     questions, themes = _questions_context(form, intake)
     answered = [r["name"] for r in respondents if r["state"] != "mangler"]
-    summaries = _summary_context(form, frames, answered)
+    summaries = _summary_context(form, records, answered)
     context = {
         "title": cfg.title,
         "kind_name": form.spec.name,
@@ -451,7 +518,7 @@ def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Fin
         "with_errors_names": join_da(with_errors),
         "flagged": flagged,
         "grids": _grid_context(form, intake),
-        "tables": _tables_context(form, frames),
+        "tables": _tables_context(form, records),
         "summaries": summaries,
         "chart_data": chart_context(form, summaries),
         "round": cfg.raw,
@@ -503,6 +570,16 @@ def chart_context(form: Form, summaries: dict[str, Any]) -> dict[str, Any]:
 def _clean(value: Any) -> Any:
     """Strip characters Word's XML cannot hold, everywhere in the context. Validation has told
     the respondent (finding `control-characters`); the data keep them."""
+    kind = type(value)  # the common types first, without isinstance
+    if kind is str:
+        # Printable text holds none of them (they are all control or non-characters).
+        return value if value.isprintable() else xml_safe(value)
+    if kind is dict:
+        return {k: _clean(v) for k, v in value.items()}
+    if kind is list:
+        return [_clean(v) for v in value]
+    if value is None or kind is int or kind is float or kind is bool:
+        return value
     if isinstance(value, str):
         return xml_safe(value)
     if isinstance(value, dict):
@@ -533,7 +610,9 @@ def render_report(template: Path, context: dict[str, Any], target: Path,
     is not empty in LibreOffice or a PDF made without a field update), and Word is told to
     refresh all fields (TOC page numbers, PAGE, NUMPAGES) when it opens the file.
     """
-    doc = DocxTemplate(str(template))
+    doc = LeanTemplate(str(template))
+    # The headings stay in the tree while rendering, for the table of contents.
+    doc.keep_styles = frozenset(_style_ids(doc.get_docx(), _HEADINGS))
     if images:
         drawn = {
             k: InlineImage(doc, str(path), width=Mm(CHART_WIDTH_MM)) for k, path in images.items()
@@ -619,6 +698,9 @@ def _style_ids(document: Any, names: dict[str, int]) -> dict[str, int]:
     return found
 
 
+_HEADINGS = {"heading 1": 1, "heading 2": 2}  # the levels of the table of contents
+
+
 def _fill_toc(document: Any) -> None:
     """Replace the cached result of the first TOC field by the Heading 1/2 paragraphs."""
     from xml.sax.saxutils import escape as xml_escape
@@ -655,7 +737,7 @@ def _fill_toc(document: Any) -> None:
     if first.tag != qn("w:p") or last.tag != qn("w:p") or first.getparent() is not last.getparent():
         return
 
-    headings = _style_ids(document, {"heading 1": 1, "heading 2": 2})
+    headings = _style_ids(document, _HEADINGS)
     toc_styles = {v: k for k, v in _style_ids(document, {"toc 1": 1, "toc 2": 2}).items()}
     ids = [int(b.get(qn("w:id"))) for b in body.iter(qn("w:bookmarkStart"))
            if (b.get(qn("w:id")) or "").isdigit()]  # fmt: skip

@@ -1,0 +1,267 @@
+"""The lean rendering of the Word report (toolkit/wordtemplate.py) gives the same file as plain
+docxtpl, byte for byte, and the report's context the same records as the pandas pivot it
+replaced."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from docx import Document
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
+from docxtpl import DocxTemplate
+from lxml import etree
+from markupsafe import Markup
+
+import toolkit.report as report
+from toolkit import api
+from toolkit.charts import draw_charts
+from toolkit.merge import merge
+from toolkit.wordtemplate import LeanTemplate
+
+from .helpers import REPO
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def _render(cls: type, template: Path, context: dict[str, Any], target: Path) -> Any:
+    doc = cls(str(template))
+    doc.keep_styles = frozenset({"Heading1"})
+    doc.render(context, report.jinja_environment(), autoescape=True)
+    doc.save(str(target))
+    return doc
+
+
+def _template(path: Path) -> Path:
+    """A template with what docxtpl does to tables: row and column loops, merged cells, a
+    nested table, a heading and a bookmark in looped rows, and text with line breaks."""
+    doc = Document()
+    doc.add_heading("{{ title }}", 1)
+    rows = doc.add_table(rows=4, cols=3)
+    for cell, text in zip(rows.rows[0].cells, ["A", "B", "C"], strict=True):
+        cell.text = text
+    rows.cell(1, 0).text = "{%tr for r in rows %}"
+    rows.cell(2, 0).text = "{{ r.a }}"
+    rows.cell(2, 1).text = "{{ r.b }}"
+    rows.cell(2, 2).text = "{% if r.heading %}{{ r.c }}{% endif %}"
+    rows.cell(3, 0).text = "{%tr endfor %}"
+    merged = doc.add_table(rows=4, cols=3)
+    merged.cell(0, 0).merge(merged.cell(0, 1))
+    merged.cell(0, 0).text = "Flettet"
+    merged.cell(1, 0).text = "{%tr for r in rows %}"
+    merged.cell(2, 0).merge(merged.cell(2, 1))
+    merged.cell(2, 0).text = "{{ r.a }}"
+    merged.cell(2, 2).text = "{{ r.b }}"
+    merged.cell(3, 0).text = "{%tr endfor %}"
+    nested = doc.add_table(rows=4, cols=2)
+    nested.cell(0, 0).text = "Ydre"
+    nested.cell(1, 0).text = "{%tr for r in rows[:3] %}"
+    nested.cell(2, 0).text = "{{ r.a }}"
+    inner = nested.cell(2, 1).add_table(rows=1, cols=2)
+    inner.cell(0, 0).text = "{{ r.b }}"
+    nested.cell(3, 0).text = "{%tr endfor %}"
+    columns = doc.add_table(rows=4, cols=4)
+    columns.cell(0, 0).text = "Navn"
+    columns.cell(0, 1).text = "{%tc for c in cols %}"
+    columns.cell(0, 2).text = "{{ c }}"
+    columns.cell(0, 3).text = "{%tc endfor %}"
+    columns.cell(1, 0).text = "{%tr for r in rows %}"
+    columns.cell(2, 0).text = "{{ r.a }}"
+    columns.cell(2, 1).text = "{%tc for c in cols %}"
+    columns.cell(2, 2).text = "{{ r.b }}"
+    columns.cell(2, 3).text = "{%tc endfor %}"
+    columns.cell(3, 0).text = "{%tr endfor %}"
+    doc.add_paragraph("{{ note }}")
+    # A heading in one looped row and a bookmark in another: both must stay visible.
+    rows.cell(2, 2).paragraphs[0].style = doc.styles["Heading 1"]
+    merged.cell(2, 2).paragraphs[0]._p.append(
+        parse_xml(f'<w:bookmarkStart {nsdecls("w")} w:id="7" w:name="mærke"/>')
+    )
+    doc.save(str(path))
+    return path
+
+
+def _context(n: int) -> dict[str, Any]:
+    return {
+        "title": 'Rapport <&> "{{ x }}"',
+        "note": "Første linje\nanden linje\tmed tab",
+        "cols": ["2019", "2020", "2021", "2022"],
+        "rows": [
+            {
+                "a": f"Tilbud {i} & co 🙂",
+                "b": f"{i}\n{i * 2}",
+                "c": f"Overskrift {i}",
+                "heading": i % 7 == 3,
+            }
+            for i in range(n)
+        ],  # fmt: skip
+    }
+
+
+def test_lean_rendering_is_byte_for_byte_plain_docxtpl(tmp_path):
+    template = _template(tmp_path / "skabelon.docx")
+    context = _context(60)
+    _render(DocxTemplate, template, context, tmp_path / "plain.docx")
+    lean = _render(LeanTemplate, template, copy.deepcopy(context), tmp_path / "lean.docx")
+    assert lean._held, "no row was held: the lean path was not tried"
+    assert _members(tmp_path / "lean.docx") == _members(tmp_path / "plain.docx")
+
+
+def test_rows_the_document_needs_after_rendering_stay_in_the_tree(tmp_path):
+    template = _template(tmp_path / "skabelon.docx")
+    context = _context(60)
+    lean = LeanTemplate(str(template))
+    lean.keep_styles = frozenset({"Heading1"})
+    lean.render(context, report.jinja_environment(), autoescape=True)
+    body = lean.docx.element.body
+    headings = [p for p in body.iter("{*}p") if p.style == "Heading1"]
+    texts = {"".join(t.text or "" for t in p.iter("{*}t")) for p in headings}
+    assert {f"Overskrift {i}" for i in range(60) if i % 7 == 3} <= texts
+    assert len(list(body.iter("{*}bookmarkStart"))) == 60
+    assert len(list(body.iter("{*}tbl"))) == 4 + 3  # the nested ones with their rows
+
+
+def test_xml_the_parser_must_repair_takes_docxtpls_own_path(tmp_path):
+    template = _template(tmp_path / "skabelon.docx")
+    context = {**_context(20), "note": Markup("<w:b>ikke lukket")}
+    _render(DocxTemplate, template, context, tmp_path / "plain.docx")
+    lean = _render(LeanTemplate, template, context, tmp_path / "lean.docx")
+    assert not lean._held
+    assert _members(tmp_path / "lean.docx") == _members(tmp_path / "plain.docx")
+
+
+def test_rows_declaring_namespaces_are_left_to_docxtpl(tmp_path):
+    """Serialised alone, such a row's declarations cannot be told from its parents'."""
+    template = _template(tmp_path / "skabelon.docx")
+    doc = Document(str(template))
+    row = doc.tables[0].rows[2]._tr
+    inner = "".join(etree.tostring(child, encoding="unicode") for child in row)
+    own = parse_xml(f'<w:tr {nsdecls("w")} xmlns:x="urn:eget">{inner}</w:tr>')
+    row.addnext(own)
+    row.getparent().remove(row)
+    doc.save(str(template))
+    assert b'xmlns:x="urn:eget"' in _members(template)["word/document.xml"]
+    context = _context(20)
+    _render(DocxTemplate, template, context, tmp_path / "plain.docx")
+    lean = _render(LeanTemplate, template, copy.deepcopy(context), tmp_path / "lean.docx")
+    assert not lean._held
+    assert _members(tmp_path / "lean.docx") == _members(tmp_path / "plain.docx")
+
+
+class _Plain(DocxTemplate):
+    """docxtpl as it is, where report.render_report makes a LeanTemplate."""
+
+    keep_styles: frozenset[str] = frozenset()
+
+
+DEMOS = ["demo-cu", "demo-takst", "demo-tilsyn", "demo-udbud"]
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("demoer")
+    for name in DEMOS:
+        kind = name.removeprefix("demo-")
+        shutil.copytree(REPO / "templates" / kind, home / "templates" / kind)
+        shutil.copytree(REPO / "inputs" / name, home / "inputs" / name)
+    return home
+
+
+@pytest.mark.parametrize("name", DEMOS)
+def test_demo_reports_are_byte_for_byte_plain_docxtpl(name, demo_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_HOME", str(demo_home))
+    checked = api.check_round(name, dt.date(2026, 3, 1))
+    merged = merge(checked.form, checked.intake)
+    context = report.build_context(checked.form, checked.intake, merged, checked.findings,
+                                   dt.date(2026, 3, 1))  # fmt: skip
+    images = draw_charts(context["chart_data"], tmp_path / "figurer")
+    template = checked.round.spec.report_template
+    held: list[int] = []
+
+    class Counting(LeanTemplate):
+        def save(self, *args: Any, **kwargs: Any) -> None:
+            held.append(len(self._held))
+            super().save(*args, **kwargs)
+
+    monkeypatch.setattr(report, "LeanTemplate", Counting)
+    report.render_report(template, copy.deepcopy(context), tmp_path / "lean.docx", images)
+    assert held[0] > 0
+    monkeypatch.setattr(report, "LeanTemplate", _Plain)
+    report.render_report(template, context, tmp_path / "plain.docx", images)
+    assert _members(tmp_path / "lean.docx") == _members(tmp_path / "plain.docx")
+
+
+def _pandas_records(form: Any, merged: Any) -> dict[str, list[dict[str, Any]]]:
+    """The report's table records as they were made before: pivot, to_dict per column."""
+    frames = {}
+    params = dict(form.config.params)
+    for block, _sheet in form.tables:
+        wide = merged.wide(block.id)
+        for col in block.columns:
+            if col.id not in wide.columns:
+                wide[col.id] = None
+        wide = wide.astype(object).where(wide.notna(), None)
+        for computed in (c for c in form.spec.computed if c.table == block.id):
+            wide[computed.id] = report._computed_values(
+                computed.expression, wide.to_dict("records"), params
+            )
+        frames[block.id] = wide.to_dict("records")
+    return frames
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, of the same types, NaN equal to NaN."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and a != a:
+        return b != b
+    return a == b
+
+
+@pytest.mark.parametrize("name", ["demo-takst", "demo-tilsyn", "demo-udbud", "demo-cu"])
+def test_table_records_are_the_pivots_records(name, demo_home, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_HOME", str(demo_home))
+    checked = api.check_round(name, dt.date(2026, 3, 1))
+    merged = merge(checked.form, checked.intake)
+    fast = report._table_records(checked.form, merged)
+    assert any(fast.values()) or name == "demo-cu"
+    assert _same(fast, _pandas_records(checked.form, merged))
+
+
+def test_wide_records_follow_the_pivot():
+    """Respondents in the round's order, rows by number, NaN and gaps as None."""
+    long = pd.DataFrame(
+        {
+            "respondent_kode": ["2", "2", "1", "1", "1"],
+            "respondent": ["B", "B", "A", "A", "A"],
+            "raekke": ["10", "2", "1", "1", "3"],
+            "kolonne": ["x", "x", "x", "y", "y"],
+            "vaerdi": [3, float("nan"), 2.5, "tekst", None],
+        }
+    )
+    records = report._wide_records(long)
+    assert [(r["respondent_kode"], r["raekke"]) for r in records] == [
+        ("2", "2"), ("2", "10"), ("1", "1"), ("1", "3"),
+    ]  # fmt: skip
+    expected = long.set_index(["respondent_kode", "respondent", "raekke", "kolonne"])["vaerdi"]
+    wide = expected.unstack("kolonne").reset_index()
+    wide.columns.name = None
+    order = {"2": 0, "1": 1}
+    wide = wide.assign(_o=wide["respondent_kode"].map(order), _r=wide["raekke"].astype(int))
+    wide = wide.sort_values(["_o", "_r"]).drop(columns=["_o", "_r"]).reset_index(drop=True)
+    assert _same(records, report._frame_records(wide))
+    assert report._wide_records(pd.concat([long, long.iloc[:1]])) is None  # a cell twice
