@@ -12,8 +12,11 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as ET
+from xml.parsers import expat
 
 from defusedxml import ElementTree as SafeET
+from defusedxml.common import EntitiesForbidden, ExternalReferenceForbidden
 from python_calamine import CalamineWorkbook
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
 
@@ -176,6 +179,14 @@ Special = dict[tuple[str, str], tuple[str | None, str | None]]
 # A sheet without any has nothing for _special_cells to find, so its XML need not be parsed; a
 # false match only costs the parse.
 _MAYBE_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+# A t attribute whose value is written with a character reference (t="&#101;" is t="e").
+_T_REFERENCE = re.compile(rb"""\st\s*=\s*(?:"[^"&]*&|'[^'&]*&)""")
+# One tag, to its closing '>' (which may stand inside a quoted attribute value).
+_TAG = re.compile(rb"""<[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>""")
+_ROOT = re.compile(rb"<(?![?!])")
+_XMLNS = re.compile(rb"""\sxmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*(?:"([^"&]*)"|'([^'&]*)')""")
+_M = "{" + NS["m"] + "}"
+_TAG_C, _TAG_F, _TAG_V, _TAG_MERGE = _M + "c", _M + "f", _M + "v", _M + "mergeCell"
 
 
 def _maybe_special(xml: bytes) -> bool:
@@ -187,9 +198,235 @@ def _maybe_special(xml: bytes) -> bool:
     )
 
 
+def _maybe_cells(xml: bytes) -> bool:
+    """Whether any cell may hold a formula or an error value (a false match costs a parse)."""
+    return (
+        b'"e"' in xml
+        or b"'e'" in xml
+        or _MAYBE_FORMULA.search(xml) is not None
+        or _T_REFERENCE.search(xml) is not None
+    )
+
+
+def _check_xml(data: bytes) -> None:
+    """Refuse what parsing with defusedxml would refuse, by expat alone: malformed XML raises
+    ParseError, a declared entity or an external reference defusedxml's error. No handler
+    runs per element, so this costs a fraction of building the tree."""
+    parser = expat.ParserCreate(None, "}")
+    parser.EntityDeclHandler = _refuse_entity
+    parser.UnparsedEntityDeclHandler = _refuse_unparsed_entity
+    parser.ExternalEntityRefHandler = _refuse_external
+    parser.SkippedEntityHandler = _refuse_skipped
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise SafeET.ParseError(str(exc)) from None
+
+
+def _refuse_entity(name: str, _parameter: bool, value: str | None, base: str | None,
+                   sysid: str | None, pubid: str | None, notation: str | None) -> None:  # fmt: skip
+    raise EntitiesForbidden(name, value, base, sysid, pubid, notation)
+
+
+def _refuse_unparsed_entity(name: str, base: str | None, sysid: str | None, pubid: str | None,
+                            notation: str | None) -> None:  # fmt: skip
+    raise EntitiesForbidden(name, None, base, sysid, pubid, notation)
+
+
+def _refuse_external(context: str, base: str | None, sysid: str | None,
+                     pubid: str | None) -> None:  # fmt: skip
+    raise ExternalReferenceForbidden(context, base, sysid, pubid)
+
+
+def _refuse_skipped(name: str, _parameter: bool) -> None:
+    raise SafeET.ParseError(f"undefined entity &{name};")
+
+
+def _parse_sheet(data: bytes, name: str, found: Special, merged: list[str]) -> None:
+    """Formula and error cells and merged ranges from the whole sheet (checked by _check_xml
+    first, so the C parser is safe to use)."""
+    with io.BytesIO(data) as fh:
+        for _, node in ET.iterparse(fh):
+            tag = node.tag
+            if tag == _TAG_MERGE:
+                merged.append(node.get("ref", ""))
+            if tag != _TAG_C:
+                continue
+            _note_cell(node, name, found)
+            node.clear()
+
+
+def _note_cell(node: ET.Element, name: str, found: Special) -> None:
+    formula = node.find(_TAG_F)
+    is_error = node.get("t") == "e"
+    if formula is not None or is_error:
+        value = node.find(_TAG_V)
+        found[(name, node.get("r", ""))] = (
+            (formula.text or "") if formula is not None else None,
+            (value.text if value is not None else "#VÆRDI") if is_error else None,
+        )
+
+
+_SPACE_OR_END = frozenset(b" \t\r\n/>")
+
+
+class _Layout:
+    """A sheet's XML laid out as Excel, LibreOffice and openpyxl write it: no comment, CDATA,
+    DOCTYPE or processing instruction after the prolog, and the spreadsheet namespace declared
+    on the root. There every '<' opens a tag, so tags are found by a byte search; and where no
+    namespace is declared inside the sheet (`plain_scope`), a tag cut out and parsed inside a
+    copy of the root's start tag reads as it does in the whole sheet."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.prefixes: list[bytes] = []
+        root = _ROOT.search(data)
+        if root is None or b"<!" in data or data.find(b"<?", root.start()) != -1:
+            return
+        tag = _TAG.match(data, root.start())
+        if tag is None or tag.group().endswith(b"/>"):
+            return
+        self.root_tag, self.body = tag.group(), tag.end()
+        self.head = data[: self.body]  # the XML declaration (its encoding) and the root's tag
+        self.root_name = self.root_tag[1:-1].split(None, 1)[0]
+        for m in _XMLNS.finditer(self.root_tag):
+            value = m.group(2) if m.group(2) is not None else m.group(3)
+            if b"&" in value:
+                self.prefixes = []
+                return
+            if value == NS["m"].encode():
+                self.prefixes.append(m.group(1) + b":" if m.group(1) else b"")
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.prefixes)
+
+    def plain_scope(self, end: int) -> bool:
+        return self.data.find(b"xmlns", self.body, end) == -1
+
+    def starts(self, local: bytes, begin: int, end: int) -> list[int]:
+        """Start tags of spreadsheet elements named `local` between `begin` and `end`."""
+        data, found = self.data, []
+        for prefix in self.prefixes:
+            needle = b"<" + prefix + local
+            after = len(needle)
+            at = data.find(needle, begin, end)
+            while at != -1:
+                if data[at + after] in _SPACE_OR_END:
+                    found.append(at)
+                at = data.find(needle, at + after, end)
+        return sorted(found)
+
+    def last_start(self, local: bytes, before: int) -> int:
+        """The last start tag of a spreadsheet element named `local` before `before`, or -1."""
+        data, best = self.data, -1
+        for prefix in self.prefixes:
+            needle = b"<" + prefix + local
+            after = len(needle)
+            at = data.rfind(needle, self.body, before)
+            while at != -1 and data[at + after] not in _SPACE_OR_END:
+                at = data.rfind(needle, self.body, at)
+            best = max(best, at)
+        return best
+
+    def element_end(self, start: int) -> tuple[int, bool] | None:
+        """Where the element starting at `start` ends, and whether it is empty (<c .../>)."""
+        tag = _TAG.match(self.data, start)
+        if tag is None:
+            return None
+        if tag.group().endswith(b"/>"):
+            return tag.end(), True
+        qname = self.data[start + 1 : tag.end() - 1].split(None, 1)[0]
+        close = re.compile(rb"</" + re.escape(qname) + rb"\s*>").search(self.data, tag.end())
+        return (close.end(), False) if close else None
+
+    def parse(self, parts: list[bytes]) -> ET.Element:
+        return ET.fromstring(self.head + b"".join(parts) + b"</" + self.root_name + b">")
+
+
+def _scan_merges(layout: _Layout) -> list[str] | None:
+    """The merged ranges, parsed from their own tags; None where the layout is not plain."""
+    tags = []
+    for at in layout.starts(b"mergeCell", layout.body, len(layout.data)):
+        tag = _TAG.match(layout.data, at)
+        if tag is None or not tag.group().endswith(b"/>"):
+            return None
+        tags.append(tag)
+    if not tags:
+        return []
+    if not layout.plain_scope(tags[-1].end()):
+        return None
+    return [node.get("ref", "") for node in layout.parse([t.group() for t in tags])]
+
+
+def _scan_cells(layout: _Layout, name: str, found: Special) -> bool:
+    """Formula and error cells, each parsed on its own from around a place that may mark one;
+    False where that is not certain to read as the whole sheet does (see _Layout)."""
+    data = layout.data
+    marks = sorted(
+        [m.start() for m in _MAYBE_FORMULA.finditer(data, layout.body)]
+        + [m.start() for m in _T_REFERENCE.finditer(data, layout.body)]
+        + [at for quote in (b'"e"', b"'e'") for at in _positions(data, quote, layout.body)]
+    )
+    spans: dict[int, int] = {}
+    outside = False
+    for mark in marks:
+        start = layout.last_start(b"c", mark)
+        if start == -1:
+            continue  # before every cell, so inside none
+        if start not in spans:
+            end = layout.element_end(start)
+            if end is None:
+                return False
+            spans[start] = end[0]
+            if not end[1] and layout.starts(b"c", start + 1, end[0]):
+                return False  # a cell inside a cell
+        if mark >= spans[start]:
+            outside = True  # e.g. <xm:f> of a data validation, after the cells
+    if not marks:
+        return True
+    if outside and not _cells_flat(layout, marks[-1]):
+        return False
+    if spans and not layout.plain_scope(max(spans.values())):
+        return False
+    if spans:
+        for node in layout.parse([data[s:e] for s, e in sorted(spans.items())]):
+            if node.tag == _TAG_C:
+                _note_cell(node, name, found)
+    return True
+
+
+def _cells_flat(layout: _Layout, end: int) -> bool:
+    """No cell starts inside another before `end`: then a place after a cell's end and before
+    the next cell's start is inside no cell."""
+    reach = 0
+    for start in layout.starts(b"c", layout.body, end):
+        if start < reach:
+            return False
+        found = layout.element_end(start)
+        if found is None:
+            return False
+        reach = found[0]
+    return True
+
+
+def _positions(data: bytes, needle: bytes, start: int) -> list[int]:
+    found = []
+    at = data.find(needle, start)
+    while at != -1:
+        found.append(at)
+        at = data.find(needle, at + 1)
+    return found
+
+
 def _special_cells(archive: zipfile.ZipFile, merged: dict[str, list[str]]) -> Special:
     """Cells with a formula or an error value, by (sheet name, cell): calamine hides both.
-    Merged ranges are collected into `merged` on the way, as they hide cells too."""
+    Merged ranges are collected into `merged` on the way, as they hide cells too.
+
+    A sheet that may hold either is checked as defusedxml would parse it (_check_xml); then
+    the few tags wanted are cut out by a byte search and parsed on their own. The whole sheet
+    is parsed only where its XML is laid out unlike anything Excel, LibreOffice or openpyxl
+    write (comments, namespaces declared inside it)."""
     workbook = SafeET.fromstring(archive.read("xl/workbook.xml"))
     rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
@@ -204,21 +441,16 @@ def _special_cells(archive: zipfile.ZipFile, merged: dict[str, list[str]]) -> Sp
         data = archive.read(part)
         if not _maybe_special(data):
             continue
-        with io.BytesIO(data) as fh:
-            for _, node in SafeET.iterparse(fh):
-                if node.tag == f"{{{NS['m']}}}mergeCell":
-                    merged.setdefault(name, []).append(node.get("ref", ""))
-                if node.tag != f"{{{NS['m']}}}c":
-                    continue
-                formula = node.find("m:f", NS)
-                is_error = node.get("t") == "e"
-                if formula is not None or is_error:
-                    value = node.find("m:v", NS)
-                    found[(name, node.get("r", ""))] = (
-                        (formula.text or "") if formula is not None else None,
-                        (value.text if value is not None else "#VÆRDI") if is_error else None,
-                    )
-                node.clear()
+        _check_xml(data)
+        layout = _Layout(data)
+        ranges = _scan_merges(layout) if layout.ok else None
+        cells: Special = {}
+        if ranges is None or _maybe_cells(data) and not _scan_cells(layout, name, cells):
+            ranges, cells = [], {}
+            _parse_sheet(data, name, cells, ranges)
+        if ranges:
+            merged.setdefault(name, []).extend(ranges)
+        found.update(cells)
     return found
 
 
