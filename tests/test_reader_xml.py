@@ -14,10 +14,14 @@ from defusedxml import ElementTree as SafeET
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toolkit.reader import NS, _maybe_special, _special_cells
+from toolkit.reader import _MAYBE_FORMULA, NS, _formula_tags, _maybe_special, _Parts, _special_cells
 
 MAIN = NS["m"]
 OTHER = "http://example.com/other"
+
+
+def maybe_special(xml: bytes) -> bool:
+    return b'"e"' in xml or b"'e'" in xml or b"mergeCell" in xml or bool(_MAYBE_FORMULA.search(xml))
 
 
 def reference(archive: zipfile.ZipFile) -> tuple[dict, dict]:
@@ -32,7 +36,7 @@ def reference(archive: zipfile.ZipFile) -> tuple[dict, dict]:
         part = f"xl/{targets.get(sheet.get(rel_id), '')}"
         name = sheet.get("name", "")
         data = archive.read(part)
-        if not _maybe_special(data):
+        if not maybe_special(data):
             continue
         with io.BytesIO(data) as fh:
             for _, node in SafeET.iterparse(fh):
@@ -82,7 +86,8 @@ def outcome(function, archive: zipfile.ZipFile) -> tuple:
         if function is reference:
             return ("ok", *reference(archive))
         merged: dict = {}
-        found = _special_cells(archive, merged)
+        parts = _Parts(archive)
+        found = _special_cells(parts, SafeET.fromstring(parts.read("xl/workbook.xml")), merged)
         return ("ok", found, merged)
     except Exception as exc:  # noqa: BLE001 - the type is what is compared
         return ("raised", type(exc).__name__)
@@ -259,4 +264,19 @@ def test_sheets_as_written_are_not_parsed_whole(data: bytes, monkeypatch) -> Non
         raise AssertionError("parsed whole")
 
     monkeypatch.setattr(toolkit.reader, "_parse_sheet", whole)
-    assert _special_cells(workbook_of([data]), {})
+    assert outcome(_special_cells, workbook_of([data]))[1]
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(
+    st.lists(
+        st.sampled_from([b"<", b"f", b":", b"x", b"_", b"1", b".", b" ", b">", b"/", b"\n",
+                         b"<f", b"f>", b"<x:f ", b"&", b"e"]),
+        max_size=30,
+    ).map(b"".join),
+    st.integers(0, 5),
+)  # fmt: skip
+def test_formula_tags_are_where_the_pattern_matches(xml: bytes, start: int) -> None:
+    want = [m.start() for m in _MAYBE_FORMULA.finditer(xml, start)]
+    assert list(_formula_tags(xml, start)) == want
+    assert _maybe_special(xml) == maybe_special(xml)
