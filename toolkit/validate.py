@@ -21,7 +21,7 @@ from .findings import Finding, shown_value
 from .form import Form, InputCell
 from .reader import RawTable, RawValue, RawWorkbook
 from .rounds import Respondent
-from .rules import evaluate, evaluate_rows, render_message
+from .rules import evaluate, evaluate_rows_together, render_message
 from .spec import FieldSpec, RuleSpec, TableBlock
 from .writer import TOOL_MARK
 
@@ -619,30 +619,35 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
         )  # fmt: skip
     rows = []
     prefixes = {col.id: f"{block.label}, {col.label}, række " for col in block.columns}
-    used = [(col, index, fast_typing(col), table.columns[index]) for col, index in columns
-            if index is not None]  # fmt: skip
+    used = [
+        (col.id, index, fast_typing(col), table.columns[index], col.required, col)
+        for col, index in columns
+        if index is not None
+    ]
     special = table.special
     marked = {i for i, _j in special}
     sheet = table.sheet
     for i, (values, number) in enumerate(zip(table.data, table.numbers, strict=True)):
-        if i in marked:
+        row_special = i in marked
+        if row_special:
             if all(_blank_at(table, i, j) for j in range(len(values))):
                 continue
         elif all(v is None or isinstance(v, str) and not v.strip() for v in values):
             continue
         row: dict[str, Value] = {}
-        for col, index, fast, letters in used:
-            value = None
-            if i not in marked or (i, index) not in special:
+        for key, index, fast, letters, required, col in used:
+            if row_special and (i, index) in special:
+                value = None
+            else:
                 value = fast(values[index], sheet, letters + number)
             if value is None:
-                value = coerce(col, table.raw(i, index), prefixes[col.id] + number, check)
-            row[col.id] = value
-            if col.required and value[1] == EMPTY:
+                value = coerce(col, table.raw(i, index), prefixes[key] + number, check)
+            row[key] = value
+            if required and value[1] == EMPTY:
                 check.add(
                     "required-missing", "error",
-                    f"'{prefixes[col.id] + number}' skal udfyldes, når rækken er i brug.",
-                    table.raw(i, index), f"{block.id}.{col.id}",
+                    f"'{prefixes[key] + number}' skal udfyldes, når rækken er i brug.",
+                    table.raw(i, index), f"{block.id}.{key}",
                 )  # fmt: skip
         rows.append(row)
     return rows
@@ -662,10 +667,15 @@ def _blank(v: RawValue) -> bool:
     return (v.value is None or str(v.value).strip() == "") and not v.error and v.formula is None
 
 
-def rule_context(form: Form, values: dict[str, Value],
-                 tables: dict[str, list[dict[str, Value]]]) -> dict[str, Any]:  # fmt: skip
+def rule_context(
+    form: Form,
+    values: dict[str, Value],
+    tables: dict[str, list[dict[str, Value]]],
+    known_rows: dict[str, list[dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
     """What a rule expression sees: fields by id, grids as row -> column -> number, tables as
-    lists of rows, and the round's years."""
+    lists of rows, and the round's years. `known_rows` may hold the tables' rows as _known_row
+    gives them, made already."""
     context: dict[str, Any] = {}
     for cell in form.cells:
         value = values.get(cell.name)
@@ -675,7 +685,10 @@ def rule_context(form: Form, values: dict[str, Value],
         elif cell.role == "field":
             context[cell.name] = known
     for block, _sheet in form.tables:
-        context[block.id] = [_known_row(row) for row in tables.get(block.id, [])]
+        rows = known_rows.get(block.id) if known_rows else None
+        context[block.id] = rows if rows is not None else [
+            _known_row(row) for row in tables.get(block.id, [])
+        ]  # fmt: skip
     cfg = form.config
     context["years"] = [str(y) for y in cfg.years]
     context["last_year"] = str(cfg.last_year) if cfg.last_year else None
@@ -690,17 +703,19 @@ def _known_row(row: dict[str, Value]) -> dict[str, Any]:
 
 
 def _check_rules(form: Form, response: Response, check: _Checker) -> None:
-    context = rule_context(form, response.values, response.tables)
-    seen: dict[str, list[tuple[dict[str, Any], dict[str, bool], int | None]]] = {}
+    # The rows as rules see them, made once: for the tables in the context and as `row` in the
+    # row rules (rules only read them).
+    known = {t: [_known_row(row) for row in rows] for t, rows in response.tables.items()}
+    context = rule_context(form, response.values, response.tables, known)
+    evaluated: dict[str, tuple[list[dict[str, Any]], dict[str, list[Any]]]] = {}
     for rule in form.spec.rules:
         if rule.table is not None:
-            if rule.table not in seen:  # what the rows hold, worked out once per table
-                rows = response.tables.get(rule.table, [])
-                seen[rule.table] = [
-                    (_known_row(row), {k: v[1] != EMPTY for k, v in row.items()}, _row_number(row))
-                    for row in rows
-                ]  # fmt: skip
-            _check_row_rule(rule, response, context, seen[rule.table], check)
+            if rule.table not in evaluated:  # all the table's row rules, in one loop
+                evaluated[rule.table] = _evaluate_row_rules(
+                    form, rule.table, response, context, known.get(rule.table)
+                )
+            row_contexts, results = evaluated[rule.table]
+            _check_row_rule(rule, response, context, row_contexts, results[rule.id], check)
             continue
         try:
             broken = bool(evaluate(rule.when, context))
@@ -717,21 +732,38 @@ def _check_rules(form: Form, response: Response, check: _Checker) -> None:
             check.add("rule", rule.severity, message, field_id=rule.id, sheet=sheet, cell=cell)
 
 
+def _evaluate_row_rules(form: Form, table: str, response: Response, context: dict[str, Any],
+                        known: list[dict[str, Any]] | None,
+                        ) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:  # fmt: skip
+    """What each row rule of `table` gives for each row in use. A row rule sees `row` (valid
+    values by column), `filled` (column -> whether anything was typed, valid or not) and
+    `row_number` (the Excel row)."""
+    rows = response.tables.get(table, [])
+    if known is None:
+        known = [_known_row(row) for row in rows]
+    row_contexts = [
+        {
+            "row": known_row,
+            "filled": {k: v[1] != EMPTY for k, v in row.items()},
+            "row_number": _row_number(row),
+        }
+        for row, known_row in zip(rows, known, strict=True)
+    ]
+    rules = [rule for rule in form.spec.rules if rule.table == table]
+    results = evaluate_rows_together([rule.when for rule in rules], row_contexts, context)
+    return row_contexts, {rule.id: found for rule, found in zip(rules, results, strict=True)}
+
+
 def _check_row_rule(rule: RuleSpec, response: Response, context: dict[str, Any],
-                    seen: list[tuple[dict[str, Any], dict[str, bool], int | None]],
+                    row_contexts: list[dict[str, Any]], results: list[Any],
                     check: _Checker) -> None:  # fmt: skip
-    """A rule checked once per row in use: it sees `row` (valid values by column), `filled`
-    (column -> whether anything was typed, valid or not) and `row_number` (the Excel row), and
-    its finding points at the rule's column in that row."""
+    """A rule checked once per row in use; its finding points at the rule's column in that
+    row."""
     assert rule.table is not None
     rows = response.tables.get(rule.table, [])
-    # Each rule gets its own copies: a rule cannot change what the next one sees.
-    row_contexts = [
-        {"row": dict(known), "filled": dict(filled), "row_number": number}
-        for known, filled, number in seen
-    ]
-    results = evaluate_rows(rule.when, row_contexts, context)
     for row, row_context, result in zip(rows, row_contexts, results, strict=True):
+        if result is False or result is None:
+            continue  # kept: most rows of most rules
         place = next(iter(row.values()), None)
         try:
             if isinstance(result, Exception):
