@@ -130,32 +130,30 @@ def render_message(message: str, context: dict[str, Any]) -> str:
 
 
 @cache
-def _rows_loop(expressions: tuple[str, ...], names: tuple[str, ...]) -> Any:
-    """Several expressions inside one loop over the rows (see _row_loop)."""
+def _truth_loop(expressions: tuple[str, ...], names: tuple[str, ...]) -> Any:
+    """Several expressions inside one loop over the rows, each written out as 1 (true) or 0:
+    no call per row and expression, only the test Python's bool() makes."""
     bound = ", ".join(f"{name}=_row[{name!r}]" for name in names)
-    body = "".join(f"{{{{ _keep(({expression})) }}}}" for expression in expressions)
+    body = "".join(f"{{{{ 1 if ({expression}) else 0 }}}}" for expression in expressions)
     return rule_environment().from_string(
         f"{{% for _row in _rows %}}{{% with {bound} %}}{body}{{% endwith %}}{{% endfor %}}"
     )
 
 
-def evaluate_rows_together(expressions: list[str], rows: list[dict[str, Any]],
-                           context: dict[str, Any]) -> list[list[Any]]:  # fmt: skip
-    """evaluate_rows for each of several expressions over the same rows, in one loop (the
-    rules of one table): a quarter faster than a loop per expression. The expressions see the
-    same row dicts, as they only read them. If any evaluation fails, each expression is
-    evaluated on its own, so every result is as evaluate_rows gives it."""
-    if not rows or len(expressions) < 2:
-        return [evaluate_rows(expression, rows, context) for expression in expressions]
-    results: list[Any] = []
+def evaluate_rows_truth(expressions: list[str], rows: list[dict[str, Any]],
+                        context: dict[str, Any]) -> list[list[Any]]:  # fmt: skip
+    """For each of several expressions (the row rules of one table), what it gives for every
+    row, where only whether that is true matters: True or False for all rows, evaluated in one
+    loop, about twice as fast as evaluate_rows per expression. If any evaluation fails, each
+    expression is evaluated by evaluate_rows, and its results (values, None for undefined,
+    the exception for a row that fails) are given as they are."""
+    if not rows or not expressions:
+        return [[] for _ in expressions]
     try:
-        _rows_loop(tuple(expressions), tuple(rows[0])).render(
-            **context, _rows=rows, _keep=results.append
-        )
+        text = _truth_loop(tuple(expressions), tuple(rows[0])).render(**context, _rows=rows)
     except Exception:  # noqa: BLE001 - found again, expression by expression, below
-        results = []
+        text = ""
     count = len(expressions)
-    if len(results) != count * len(rows):
+    if len(text) != count * len(rows) or text.strip("01"):
         return [evaluate_rows(expression, rows, context) for expression in expressions]
-    return [[None if isinstance(v, Undefined) else v for v in results[k::count]]
-            for k in range(count)]  # fmt: skip
+    return [[flag == "1" for flag in text[k::count]] for k in range(count)]

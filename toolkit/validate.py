@@ -21,7 +21,7 @@ from .findings import Finding, shown_value
 from .form import Form, InputCell
 from .reader import RawTable, RawValue, RawWorkbook
 from .rounds import Respondent
-from .rules import evaluate, evaluate_rows_together, render_message
+from .rules import evaluate, evaluate_rows_truth, render_message
 from .spec import FieldSpec, RuleSpec, TableBlock
 from .writer import TOOL_MARK
 
@@ -750,7 +750,7 @@ def _evaluate_row_rules(form: Form, table: str, response: Response, context: dic
         for row, known_row in zip(rows, known, strict=True)
     ]
     rules = [rule for rule in form.spec.rules if rule.table == table]
-    results = evaluate_rows_together([rule.when for rule in rules], row_contexts, context)
+    results = evaluate_rows_truth([rule.when for rule in rules], row_contexts, context)
     return row_contexts, {rule.id: found for rule, found in zip(rules, results, strict=True)}
 
 
