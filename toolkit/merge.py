@@ -151,6 +151,7 @@ def merge(form: Form, intake: Intake) -> Merged:
         for table, labels_by_id in tables:
             records.add_table(table, code, name, response.tables.get(table, []), labels_by_id, file)
     frame = pd.DataFrame(records.data, columns=COLUMNS[1:])
+    records.data.clear()  # the frame holds the values now; the lists need not wait for the end
     names = [FIELDS_DATASET, *(g.block.id for g in form.grids), *(b.id for b, _ in form.tables)]
     if form.questions:
         names.append(form.cells[[c.role for c in form.cells].index("question")].block)

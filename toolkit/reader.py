@@ -520,6 +520,19 @@ def _column_name(col: int) -> str:
     return xl_col_to_name(col)
 
 
+_ADDRESSES: dict[str, dict[str, str]] = {}
+
+
+def cell_addresses(column: str) -> dict[str, str]:
+    """Addresses of the cells of a column (its letters) by row number, each made once for all
+    answers: the answers of a round have their values in the same cells, and a national round
+    has half a million of them. Add with setdefault(number, column + number)."""
+    found = _ADDRESSES.get(column)
+    if found is None:
+        found = _ADDRESSES[column] = {}
+    return found
+
+
 class _Sheets:
     """Sheet values from calamine, loaded once per sheet, addressed by 0-based row and column."""
 
@@ -530,7 +543,9 @@ class _Sheets:
         self._cache: dict[str, tuple[tuple[int, int], list[list[Any]]]] = {}
 
     def raw(self, sheet: str, row: int, col: int) -> RawValue:
-        cell = _column_name(col) + str(row + 1)
+        letters, number = _column_name(col), str(row + 1)
+        addresses = cell_addresses(letters)
+        cell = addresses.get(number) or addresses.setdefault(number, letters + number)
         formula, error = self.special.get((sheet, cell), (None, None))
         return RawValue(self.value(sheet, row, col), sheet, cell, formula, error)
 

@@ -19,7 +19,7 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 from .danish import format_number, parse_date_text, parse_number_text
 from .findings import Finding, shown_value
 from .form import Form, InputCell
-from .reader import RawTable, RawValue, RawWorkbook
+from .reader import RawTable, RawValue, RawWorkbook, cell_addresses
 from .rounds import Respondent
 from .rules import evaluate, evaluate_rows_truth, render_message
 from .spec import FieldSpec, RuleSpec, TableBlock
@@ -620,7 +620,7 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
     rows = []
     prefixes = {col.id: f"{block.label}, {col.label}, række " for col in block.columns}
     used = [
-        (col.id, index, fast_typing(col), table.columns[index], col.required, col)
+        (col.id, index, fast_typing(col), cell_addresses(table.columns[index]), col.required, col)
         for col, index in columns
         if index is not None
     ]
@@ -635,11 +635,14 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
         elif all(v is None or isinstance(v, str) and not v.strip() for v in values):
             continue
         row: dict[str, Value] = {}
-        for key, index, fast, letters, required, col in used:
+        for key, index, fast, addresses, required, col in used:
             if row_special and (i, index) in special:
                 value = None
             else:
-                value = fast(values[index], sheet, letters + number)
+                cell = addresses.get(number) or addresses.setdefault(
+                    number, table.columns[index] + number
+                )
+                value = fast(values[index], sheet, cell)
             if value is None:
                 value = coerce(col, table.raw(i, index), prefixes[key] + number, check)
             row[key] = value
