@@ -280,3 +280,70 @@ def test_formula_tags_are_where_the_pattern_matches(xml: bytes, start: int) -> N
     want = [m.start() for m in _MAYBE_FORMULA.finditer(xml, start)]
     assert list(_formula_tags(xml, start)) == want
     assert _maybe_special(xml) == maybe_special(xml)
+
+
+def _zip_variants() -> list[bytes]:
+    """A small xlsx-like zip, and copies broken in the ways zipfile notices."""
+    big = b"<worksheet>" + b"<row/>" * 20000 + b"</worksheet>"  # more than a DOCTYPE head
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>", zipfile.ZIP_DEFLATED)
+        archive.writestr("stored.xml", "<gemt/>", zipfile.ZIP_STORED)
+        archive.writestr("xl/worksheets/sheet1.xml", big, zipfile.ZIP_DEFLATED)
+        archive.writestr("bz.xml", "<bz/>" * 50, zipfile.ZIP_BZIP2)
+        archive.writestr("tom.xml", b"", zipfile.ZIP_DEFLATED)
+    good = buffer.getvalue()
+    variants = [good]
+    at = good.index(b"PK\x03\x04", 1)  # the second member's local header
+    variants.append(good[:at] + b"PX" + good[at + 2 :])  # bad magic number
+    name = good.index(b"stored.xml")
+    variants.append(good[:name] + b"Stored.xml" + good[name + 10 :])  # names differ
+    gemt = good.index(b"<gemt/>")
+    variants.append(good[:gemt] + b"<gemT/>" + good[gemt + 7 :])  # CRC does not match
+    sheet = good.index(b"xl/worksheets/sheet1.xml") + 24
+    for cut in (40, 4000):  # deflated data damaged early, or late (after the DOCTYPE head)
+        variants.append(good[: sheet + cut] + b"\x00\xff" + good[sheet + cut + 2 :])
+    flags = good.index(b"PK\x03\x04") + 6
+    variants.append(good[:flags] + b"\x01" + good[flags + 1 :])  # local header: encrypted
+    return variants
+
+
+@pytest.mark.parametrize("data", _zip_variants(), ids=lambda d: str(hash(d) % 1000))
+def test_members_read_as_zipfile_reads_them(data: bytes) -> None:
+    def result(read):
+        try:
+            return ("ok", read())
+        except Exception as exc:  # noqa: BLE001 - the type and text are what is compared
+            return ("raised", type(exc).__name__, str(exc))
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return
+    for name in archive.namelist():
+        parts = _Parts(archive, data)
+        want = result(lambda name=name: archive.read(name))
+        assert result(lambda name=name, parts=parts: parts.read(name)) == want
+        with archive.open(name) if want[0] == "ok" else io.BytesIO() as fh:
+            head = fh.read(_Parts.HEAD)
+        fresh = _Parts(archive, data)
+        got = result(lambda name=name, fresh=fresh: fresh.head(name))
+        if want[0] == "ok":
+            assert got == ("ok", head)
+        elif archive.getinfo(name).file_size <= _Parts.HEAD:
+            assert got == want
+        else:  # a large member, damaged after its head: zipfile reads the head without noticing
+            try:
+                with archive.open(name) as fh:
+                    partial = ("ok", fh.read(_Parts.HEAD))
+            except Exception as exc:  # noqa: BLE001
+                partial = ("raised", type(exc).__name__, str(exc))
+            assert got == partial
+
+
+def test_plain_members_are_inflated_without_zipfile() -> None:
+    data = _zip_variants()[0]
+    parts = _Parts(zipfile.ZipFile(io.BytesIO(data)), data)
+    for name in ("xl/workbook.xml", "stored.xml", "xl/worksheets/sheet1.xml", "tom.xml"):
+        assert parts._inflate(name) is not None, name
+    assert parts._inflate("bz.xml") is None  # left to zipfile
