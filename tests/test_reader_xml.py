@@ -14,7 +14,15 @@ from defusedxml import ElementTree as SafeET
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toolkit.reader import _MAYBE_FORMULA, NS, _formula_tags, _maybe_special, _Parts, _special_cells
+from toolkit.reader import (
+    _MAYBE_FORMULA,
+    NS,
+    _formula_tags,
+    _maybe_special,
+    _parse,
+    _Parts,
+    _special_cells,
+)
 
 MAIN = NS["m"]
 OTHER = "http://example.com/other"
@@ -347,3 +355,29 @@ def test_plain_members_are_inflated_without_zipfile() -> None:
     for name in ("xl/workbook.xml", "stored.xml", "xl/worksheets/sheet1.xml", "tom.xml"):
         assert parts._inflate(name) is not None, name
     assert parts._inflate("bz.xml") is None  # left to zipfile
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'<?xml version="1.0"?><a xmlns="urn:x"><b c="1">t&amp;</b><!-- c --><?pi x?></a>',
+        b"<a><b></a>",
+        b'<?xml version="1.0" encoding="utf-16"?><a/>'.decode().encode("utf-16"),
+        b'<?xml version="1.0" encoding="nope"?><a/>',
+        b'<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>',
+        b'<!DOCTYPE a SYSTEM "a.dtd"><a>&e;</a>',
+        b'<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]><a>&e;</a>',
+        b"<a>&nope;</a>",
+        b"<p:a/>",
+        b"",
+    ],
+)
+def test_parse_is_defusedxml(data: bytes) -> None:
+    def result(parse):
+        try:
+            root = parse(data)
+        except Exception as exc:  # noqa: BLE001 - the type is what the finding names
+            return type(exc).__name__
+        return [(e.tag, e.attrib, e.text, e.tail) for e in root.iter()]
+
+    assert result(_parse) == result(SafeET.fromstring)
