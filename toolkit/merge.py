@@ -135,10 +135,10 @@ COLUMNS = [
 def merge(form: Form, intake: Intake) -> Merged:
     """Tidy long tables; empty cells are kept so a missing answer is visible, not silent."""
     records = _Columns()
-    order = [r.code for r in form.config.respondents]
+    order = {r.code: i for i, r in enumerate(form.config.respondents)}
     cells = _cells_by_dataset(form)
     tables = [(block.id, {c.id: c.label for c in block.columns}) for block, _sheet in form.tables]
-    for code in sorted(intake.responses, key=order.index):
+    for code in sorted(intake.responses, key=order.__getitem__):
         response = intake.responses[code]
         name, file = response.respondent.name, response.file
         for dataset, (names, rows, columns, labels) in cells.items():
