@@ -127,3 +127,33 @@ def _evaluate_or_error(expression: str, context: dict[str, Any]) -> Any:
 def render_message(message: str, context: dict[str, Any]) -> str:
     text = _template(message).render(**context)
     return " ".join(text.split())
+
+
+@cache
+def _truth_loop(expressions: tuple[str, ...], names: tuple[str, ...]) -> Any:
+    """Several expressions inside one loop over the rows, each written out as 1 (true) or 0:
+    no call per row and expression, only the test Python's bool() makes."""
+    bound = ", ".join(f"{name}=_row[{name!r}]" for name in names)
+    body = "".join(f"{{{{ 1 if ({expression}) else 0 }}}}" for expression in expressions)
+    return rule_environment().from_string(
+        f"{{% for _row in _rows %}}{{% with {bound} %}}{body}{{% endwith %}}{{% endfor %}}"
+    )
+
+
+def evaluate_rows_truth(expressions: list[str], rows: list[dict[str, Any]],
+                        context: dict[str, Any]) -> list[list[Any]]:  # fmt: skip
+    """For each of several expressions (the row rules of one table), what it gives for every
+    row, where only whether that is true matters: True or False for all rows, evaluated in one
+    loop, about twice as fast as evaluate_rows per expression. If any evaluation fails, each
+    expression is evaluated by evaluate_rows, and its results (values, None for undefined,
+    the exception for a row that fails) are given as they are."""
+    if not rows or not expressions:
+        return [[] for _ in expressions]
+    try:
+        text = _truth_loop(tuple(expressions), tuple(rows[0])).render(**context, _rows=rows)
+    except Exception:  # noqa: BLE001 - found again, expression by expression, below
+        text = ""
+    count = len(expressions)
+    if len(text) != count * len(rows) or text.strip("01"):
+        return [evaluate_rows(expression, rows, context) for expression in expressions]
+    return [[flag == "1" for flag in text[k::count]] for k in range(count)]

@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +19,9 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 from .danish import format_number, parse_date_text, parse_number_text
 from .findings import Finding, shown_value
 from .form import Form, InputCell
-from .reader import RawTable, RawValue, RawWorkbook
+from .reader import RawTable, RawValue, RawWorkbook, cell_addresses
 from .rounds import Respondent
-from .rules import evaluate, evaluate_rows, render_message
+from .rules import evaluate, evaluate_rows_truth, render_message
 from .spec import FieldSpec, RuleSpec, TableBlock
 from .writer import TOOL_MARK
 
@@ -37,24 +39,28 @@ def xml_safe(text: str) -> str:
 EMPTY, OK, CANNOT, INVALID = "empty", "ok", "cannot", "invalid"
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
-    """A typed value with where it came from. `status` tells empty, ok, cannot or invalid."""
+class Value(tuple):
+    """A typed value with where it came from. `status` tells empty, ok, cannot or invalid.
 
-    value: Any
-    status: str
-    raw: Any
-    sheet: str
-    cell: str
+    Made from one tuple, Value((value, status, raw, sheet, cell)): a national round has half a
+    million of them, and a tuple is made and pickled (from worker processes) without running
+    any Python code.
+    """
+
+    __slots__ = ()
+
+    value: Any = property(itemgetter(0))  # type: ignore[assignment]
+    status: str = property(itemgetter(1))  # type: ignore[assignment]
+    raw: Any = property(itemgetter(2))  # type: ignore[assignment]
+    sheet: str = property(itemgetter(3))  # type: ignore[assignment]
+    cell: str = property(itemgetter(4))  # type: ignore[assignment]
 
     @property
     def known(self) -> Any:
-        return self.value if self.status == OK else None
+        return self[0] if self[1] == OK else None
 
-    def __reduce__(self) -> tuple:
-        # As a plain tuple of arguments: answers read in worker processes come back to the
-        # main process several times faster than with the default pickling of a dataclass.
-        return Value, (self.value, self.status, self.raw, self.sheet, self.cell)
+    def __repr__(self) -> str:
+        return "Value(value={!r}, status={!r}, raw={!r}, sheet={!r}, cell={!r})".format(*self)
 
 
 @dataclass
@@ -72,6 +78,52 @@ class Response:
     @property
     def has_errors(self) -> bool:
         return any(f.severity == "error" for f in self.findings)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Answers read by worker processes come back pickled: values as plain tuples, and a
+        # table's rows without their keys (the rows of a table share them), which pickles
+        # several times faster than an object per value and unpickles a little faster.
+        state = dict(self.__dict__)
+        state["values"] = (tuple(self.values), [tuple(v) for v in self.values.values()])
+        state["tables"] = {table: _pack_rows(rows) for table, rows in self.tables.items()}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        names, values = state["values"]
+        state["values"] = dict(zip(names, map(Value, values), strict=True))
+        state["tables"] = {table: _unpack_rows(packed) for table, packed in state["tables"].items()}
+        self.__dict__.update(state)
+
+
+Packed = list[tuple[tuple[str, ...], int, list[tuple[Any, ...]]]]
+
+
+def _pack_rows(rows: list[dict[str, Value]]) -> Packed:
+    """Runs of rows with the same keys: (keys, number of rows, their values as plain tuples)."""
+    packed: Packed = []
+    for row in rows:
+        keys = tuple(row)
+        if packed and packed[-1][0] == keys:
+            _keys, count, values = packed[-1]
+            packed[-1] = (keys, count + 1, values)
+        else:
+            values = []
+            packed.append((keys, 1, values))
+        values.extend(map(tuple, row.values()))
+    return packed
+
+
+def _unpack_rows(packed: Packed) -> list[dict[str, Value]]:
+    rows: list[dict[str, Value]] = []
+    for keys, count, plain in packed:
+        values = list(map(Value, plain))
+        width = len(keys)
+        if not width:
+            rows.extend({} for _ in range(count))
+            continue
+        rows.extend(dict(zip(keys, values[i : i + width], strict=True))
+                    for i in range(0, len(values), width))  # fmt: skip
+    return rows
 
 
 # --- identification --------------------------------------------------------------------------
@@ -183,7 +235,7 @@ def coerce(f: FieldSpec, raw: RawValue, label: str, check: _Checker) -> Value:
             + (f" fra formlen ={shown_value(raw.formula)}" if raw.formula else "")
             + ". Skriv selve værdien i cellen i stedet for en formel.", raw, f.id,
         )  # fmt: skip
-        return Value(None, INVALID, raw.error, raw.sheet, raw.cell)
+        return Value((None, INVALID, raw.error, raw.sheet, raw.cell))
     v = raw.value
     if isinstance(v, str):
         v = v.strip()
@@ -197,14 +249,14 @@ def coerce(f: FieldSpec, raw: RawValue, label: str, check: _Checker) -> Value:
                "formlen har ingen gemt værdi. Skriv værdien i cellen."), raw, f.id,
         )  # fmt: skip
     if v is None:
-        return Value(None, EMPTY, raw.value, raw.sheet, raw.cell)
+        return Value((None, EMPTY, raw.value, raw.sheet, raw.cell))
 
     def bad(code: str, message: str) -> Value:
         check.add(code, "error", message, raw, f.id)
-        return Value(None, INVALID, raw.value, raw.sheet, raw.cell)
+        return Value((None, INVALID, raw.value, raw.sheet, raw.cell))
 
     def ok(value: Any) -> Value:
-        return Value(value, OK, raw.value, raw.sheet, raw.cell)
+        return Value((value, OK, raw.value, raw.sheet, raw.cell))
 
     if f.is_number:
         if f.cannot_answer and isinstance(v, str) and v.lower() == f.cannot_answer.lower():
@@ -213,7 +265,7 @@ def coerce(f: FieldSpec, raw: RawValue, label: str, check: _Checker) -> Value:
                 f"'{label}': svaret er '{f.cannot_answer}'; tallet indgår ikke i totalerne.",
                 raw, f.id,
             )  # fmt: skip
-            return Value(None, CANNOT, raw.value, raw.sheet, raw.cell)
+            return Value((None, CANNOT, raw.value, raw.sheet, raw.cell))
         if isinstance(v, bool | dt.date | dt.datetime | dt.time):
             return bad(
                 "wrong-type",
@@ -347,14 +399,90 @@ def _decimals(number: float) -> int:
     return 0 if float(number).is_integer() else 2
 
 
+Fast = Callable[[Any, str, str], "Value | None"]
+
+
+@cache
+def fast_typing(f: FieldSpec) -> Fast:
+    """What `coerce` gives for the plain cases of field `f`, computed without a RawValue, a
+    label or a finding: a whole number typed as a number within range, text or a choice as
+    listed, a date typed as a date, nothing at all. Called as fast(value, sheet, cell) with the
+    value as read (not a formula or an error value); None means: ask `coerce`, which words the
+    finding. Rows of a national round are mostly plain, so most cells are typed here."""
+    make = Value
+    choices = _choices_by_case(f.choices)
+    limit, low, high = f.max_length, f.min, f.max
+
+    def blank(v: Any, sheet: str, cell: str) -> Value | None:
+        if v is None:
+            return make((None, EMPTY, None, sheet, cell))
+        if v.__class__ is str and not v.strip():
+            return make((None, EMPTY, v, sheet, cell))
+        return None
+
+    def number(v: Any, sheet: str, cell: str) -> Value | None:
+        if v.__class__ is not float or not math.isfinite(v):
+            return blank(v, sheet, cell)
+        if whole:
+            if not v.is_integer():
+                return None
+            n: float = int(v)
+        else:
+            n = v
+        if (low is not None and n < low) or (high is not None and n > high):
+            return None
+        return make((n, OK, v, sheet, cell))
+
+    def text(v: Any, sheet: str, cell: str) -> Value | None:
+        if v.__class__ is not str:
+            return blank(v, sheet, cell)
+        t = v.strip()
+        if not t:
+            return make((None, EMPTY, v, sheet, cell))
+        if len(t) > limit or XML_INVALID.search(t):
+            return None
+        if listed:
+            t = choices.get(t.lower())  # type: ignore[assignment]
+            if t is None:
+                return None
+        elif email and not EMAIL.match(t):
+            return None
+        return make((t, OK, v, sheet, cell))
+
+    def date(v: Any, sheet: str, cell: str) -> Value | None:
+        if v.__class__ is dt.datetime:
+            return make((v.date(), OK, v, sheet, cell))
+        if v.__class__ is dt.date:
+            return make((v, OK, v, sheet, cell))
+        return blank(v, sheet, cell)
+
+    whole = f.type == "whole"
+    listed = f.type in ("choice", "yesno")
+    email = f.type == "email"
+    if f.is_number:
+        return number
+    if f.type == "date":
+        return date
+    return text
+
+
 # --- a whole response ------------------------------------------------------------------------
+
+
+_TYPINGS: list[Any] = [None, []]  # the last form seen, and fast_typing of each of its cells
+
+
+def _typings(form: Form) -> list[Fast]:
+    if _TYPINGS[0] is not form:
+        _TYPINGS[:] = [form, [fast_typing(c.field) for c in form.cells]]
+    return _TYPINGS[1]
 
 
 def validate_workbook(book: RawWorkbook, form: Form, respondent: Respondent) -> Response:
     """Type every named cell and table row, check required answers and rules."""
     response = Response(respondent, book.display, book.path, book.saved_at)
     check = _Checker(respondent, book.display, response.findings)
-    for cell in form.cells:
+    for cell, fast in zip(form.cells, _typings(form), strict=True):
         raw = book.values.get(cell.name)
         if raw is None:
             check.add(
@@ -364,7 +492,11 @@ def validate_workbook(book: RawWorkbook, form: Form, respondent: Respondent) -> 
                 "ark, rækker eller kolonner.", field_id=cell.name, sheet=cell.sheet,
             )  # fmt: skip
             continue
-        value = coerce(cell.field, raw, cell.label, check)
+        value = None
+        if raw.formula is None and raw.error is None:
+            value = fast(raw.value, raw.sheet, raw.cell)
+        if value is None:
+            value = coerce(cell.field, raw, cell.label, check)
         response.values[cell.name] = value
         _check_required(cell, value, check)
     for block, sheet in form.tables:
@@ -386,19 +518,19 @@ def _check_merged(form: Form, book: RawWorkbook, check: _Checker) -> None:
     """An input cell under a merged range is hidden: Excel keeps only the top-left value."""
     if not book.merged:
         return
-    inputs: list[tuple[str, str, str]] = []  # sheet, cell, label
+    named: list[tuple[str, int, int, str, str]] = []  # sheet, row, column, cell, label
     for cell in form.cells:
         raw = book.values.get(cell.name)
         if raw is not None:
-            inputs.append((raw.sheet, raw.cell, cell.label))
+            named.append((raw.sheet, *xl_cell_to_rowcol(raw.cell), raw.cell, cell.label))
+    columns: list[tuple[RawTable, int, str]] = []  # a table, its column, the label
     for block, _sheet in form.tables:
         table = book.tables.get(block.id)
         positions = {header_key(h): i for i, h in enumerate(table.headers)} if table else {}
         for col in block.columns:
             i = positions.get(header_key(col.label))
             if table is not None and i is not None:
-                label = f"{block.label}, {col.label}"
-                inputs += [(row[i].sheet, row[i].cell, label) for row in table.rows]
+                columns.append((table, i, f"{block.label}, {col.label}"))
     for sheet, ranges in book.merged.items():
         for ref in ranges:
             first, _, last = ref.partition(":")
@@ -406,15 +538,26 @@ def _check_merged(form: Form, book: RawWorkbook, check: _Checker) -> None:
                 (r0, c0), (r1, c1) = xl_cell_to_rowcol(first), xl_cell_to_rowcol(last)
             except (AttributeError, TypeError, ValueError):
                 continue
-            hidden = []
-            for s, cell, label in inputs:
-                r, c = xl_cell_to_rowcol(cell)
+            hidden: list[tuple[str, str]] = []  # the first hidden input: cell, label
+            count = 0
+            for s, r, c, cell, label in named:
                 if s == sheet and r0 <= r <= r1 and c0 <= c <= c1 and (r, c) != (r0, c0):
-                    hidden.append((cell, label))
+                    hidden = hidden or [(cell, label)]
+                    count += 1
+            for table, i, label in columns:
+                top, c = table.origin[0], table.origin[1] + i
+                low, high = max(top, r0), min(top + table.size - 1, r1)
+                if table.sheet != sheet or not c0 <= c <= c1 or low > high:
+                    continue
+                if (low, c) == (r0, c0):  # the top-left cell keeps its value
+                    low += 1
+                if low <= high:
+                    hidden = hidden or [(table.columns[i] + str(low + 1), label)]
+                    count += high - low + 1
             if not hidden:
                 continue
             cell, label = hidden[0]
-            more = f" og {len(hidden) - 1} andre felter" if len(hidden) > 1 else ""
+            more = f" og {count - 1} andre felter" if count > 1 else ""
             check.add(
                 "merged-cells", "warning",
                 f"Cellerne {ref} er flettet, så feltet '{label}' ({cell}){more} er skjult og kan "
@@ -454,7 +597,7 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
     for i, header in enumerate(table.headers):
         if header_key(header) in known:
             continue
-        if not header_key(header) and all(_blank(row[i]) for row in [*table.rows, *table.below]):
+        if not header_key(header) and all(_blank_at(table, r, i) for r in range(len(table.data))):
             continue  # an empty column without a heading holds nothing to lose
         name = f"'{shown_value(header)}'" if header_key(header) else "uden overskrift"
         check.add(
@@ -463,8 +606,11 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
             "opgørelsen. Skriv oplysningerne i kolonnen Bemærkning i stedet.",
             field_id=block.id, sheet=table.sheet, cell=table.header_cells[i],
         )  # fmt: skip
-    if table.below:
-        first = next(v for v in table.below[0] if not _blank(v))
+    if len(table.data) > table.size:
+        at = table.size
+        first = next(
+            table.raw(at, j) for j in range(len(table.columns)) if not _blank_at(table, at, j)
+        )
         check.add(
             "outside-table", "warning",
             f"Der står oplysninger under tabellen '{block.label}' (fra celle {first.cell}). De er "
@@ -473,25 +619,50 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
         )  # fmt: skip
     rows = []
     prefixes = {col.id: f"{block.label}, {col.label}, række " for col in block.columns}
-    for raw_row in [*table.rows, *table.below]:
-        if all(_blank(v) for v in raw_row):
+    used = [
+        (col.id, index, fast_typing(col), cell_addresses(table.columns[index]), col.required, col)
+        for col, index in columns
+        if index is not None
+    ]
+    special = table.special
+    marked = {i for i, _j in special}
+    sheet = table.sheet
+    for i, (values, number) in enumerate(zip(table.data, table.numbers, strict=True)):
+        row_special = i in marked
+        if row_special:
+            if all(_blank_at(table, i, j) for j in range(len(values))):
+                continue
+        elif all(v is None or isinstance(v, str) and not v.strip() for v in values):
             continue
         row: dict[str, Value] = {}
-        number = raw_row[0].cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if raw_row else ""
-        for col, index in columns:
-            if index is None:
-                continue
-            raw = raw_row[index]
-            label = prefixes[col.id] + number
-            value = coerce(col, raw, label, check)
-            row[col.id] = value
-            if col.required and value.status == EMPTY:
+        for key, index, fast, addresses, required, col in used:
+            if row_special and (i, index) in special:
+                value = None
+            else:
+                cell = addresses.get(number) or addresses.setdefault(
+                    number, table.columns[index] + number
+                )
+                value = fast(values[index], sheet, cell)
+            if value is None:
+                value = coerce(col, table.raw(i, index), prefixes[key] + number, check)
+            row[key] = value
+            if required and value[1] == EMPTY:
                 check.add(
                     "required-missing", "error",
-                    f"'{label}' skal udfyldes, når rækken er i brug.", raw, f"{block.id}.{col.id}",
+                    f"'{prefixes[key] + number}' skal udfyldes, når rækken er i brug.",
+                    table.raw(i, index), f"{block.id}.{key}",
                 )  # fmt: skip
         rows.append(row)
     return rows
+
+
+def _blank_at(table: RawTable, i: int, j: int) -> bool:
+    """_blank for row i, column j of a table's grid."""
+    v = table.data[i][j]
+    if v is not None and str(v).strip() != "":
+        return False
+    formula, error = table.special.get((i, j), (None, None))
+    return not error and formula is None
 
 
 def _blank(v: RawValue) -> bool:
@@ -499,10 +670,15 @@ def _blank(v: RawValue) -> bool:
     return (v.value is None or str(v.value).strip() == "") and not v.error and v.formula is None
 
 
-def rule_context(form: Form, values: dict[str, Value],
-                 tables: dict[str, list[dict[str, Value]]]) -> dict[str, Any]:  # fmt: skip
+def rule_context(
+    form: Form,
+    values: dict[str, Value],
+    tables: dict[str, list[dict[str, Value]]],
+    known_rows: dict[str, list[dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
     """What a rule expression sees: fields by id, grids as row -> column -> number, tables as
-    lists of rows, and the round's years."""
+    lists of rows, and the round's years. `known_rows` may hold the tables' rows as _known_row
+    gives them, made already."""
     context: dict[str, Any] = {}
     for cell in form.cells:
         value = values.get(cell.name)
@@ -512,9 +688,10 @@ def rule_context(form: Form, values: dict[str, Value],
         elif cell.role == "field":
             context[cell.name] = known
     for block, _sheet in form.tables:
-        context[block.id] = [
-            {k: v.known for k, v in row.items()} for row in tables.get(block.id, [])
-        ]
+        rows = known_rows.get(block.id) if known_rows else None
+        context[block.id] = rows if rows is not None else [
+            _known_row(row) for row in tables.get(block.id, [])
+        ]  # fmt: skip
     cfg = form.config
     context["years"] = [str(y) for y in cfg.years]
     context["last_year"] = str(cfg.last_year) if cfg.last_year else None
@@ -523,11 +700,25 @@ def rule_context(form: Form, values: dict[str, Value],
     return context
 
 
+def _known_row(row: dict[str, Value]) -> dict[str, Any]:
+    """A table row as a rule sees it: column -> the valid value or None (Value.known)."""
+    return {k: v[0] if v[1] == OK else None for k, v in row.items()}
+
+
 def _check_rules(form: Form, response: Response, check: _Checker) -> None:
-    context = rule_context(form, response.values, response.tables)
+    # The rows as rules see them, made once: for the tables in the context and as `row` in the
+    # row rules (rules only read them).
+    known = {t: [_known_row(row) for row in rows] for t, rows in response.tables.items()}
+    context = rule_context(form, response.values, response.tables, known)
+    evaluated: dict[str, tuple[list[dict[str, Any]], dict[str, list[Any]]]] = {}
     for rule in form.spec.rules:
         if rule.table is not None:
-            _check_row_rule(rule, response, context, check)
+            if rule.table not in evaluated:  # all the table's row rules, in one loop
+                evaluated[rule.table] = _evaluate_row_rules(
+                    form, rule.table, response, context, known.get(rule.table)
+                )
+            row_contexts, results = evaluated[rule.table]
+            _check_row_rule(rule, response, context, row_contexts, results[rule.id], check)
             continue
         try:
             broken = bool(evaluate(rule.when, context))
@@ -544,23 +735,38 @@ def _check_rules(form: Form, response: Response, check: _Checker) -> None:
             check.add("rule", rule.severity, message, field_id=rule.id, sheet=sheet, cell=cell)
 
 
-def _check_row_rule(rule: RuleSpec, response: Response, context: dict[str, Any],
-                    check: _Checker) -> None:  # fmt: skip
-    """A rule checked once per row in use: it sees `row` (valid values by column), `filled`
-    (column -> whether anything was typed, valid or not) and `row_number` (the Excel row), and
-    its finding points at the rule's column in that row."""
-    assert rule.table is not None
-    rows = response.tables.get(rule.table, [])
+def _evaluate_row_rules(form: Form, table: str, response: Response, context: dict[str, Any],
+                        known: list[dict[str, Any]] | None,
+                        ) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:  # fmt: skip
+    """What each row rule of `table` gives for each row in use. A row rule sees `row` (valid
+    values by column), `filled` (column -> whether anything was typed, valid or not) and
+    `row_number` (the Excel row)."""
+    rows = response.tables.get(table, [])
+    if known is None:
+        known = [_known_row(row) for row in rows]
     row_contexts = [
         {
-            "row": {k: v.known for k, v in row.items()},
-            "filled": {k: v.status != EMPTY for k, v in row.items()},
+            "row": known_row,
+            "filled": {k: v[1] != EMPTY for k, v in row.items()},
             "row_number": _row_number(row),
         }
-        for row in rows
+        for row, known_row in zip(rows, known, strict=True)
     ]
-    results = evaluate_rows(rule.when, row_contexts, context)
+    rules = [rule for rule in form.spec.rules if rule.table == table]
+    results = evaluate_rows_truth([rule.when for rule in rules], row_contexts, context)
+    return row_contexts, {rule.id: found for rule, found in zip(rules, results, strict=True)}
+
+
+def _check_row_rule(rule: RuleSpec, response: Response, context: dict[str, Any],
+                    row_contexts: list[dict[str, Any]], results: list[Any],
+                    check: _Checker) -> None:  # fmt: skip
+    """A rule checked once per row in use; its finding points at the rule's column in that
+    row."""
+    assert rule.table is not None
+    rows = response.tables.get(rule.table, [])
     for row, row_context, result in zip(rows, row_contexts, results, strict=True):
+        if result is False or result is None:
+            continue  # kept: most rows of most rules
         place = next(iter(row.values()), None)
         try:
             if isinstance(result, Exception):

@@ -586,6 +586,10 @@ CASES: list[Case] = [
         (F("outside-table", "warning", TB, "A46"), F("error-value", "error", TB, "A46"))
         + tuple(F("required-missing", "error", TB, f"{c}46") for c in "BDEFGH"),
     ),
+    Case(  # only spaces: nothing typed, no finding (and no crash)
+        "mellemrum-under-tabellen",
+        _then(lambda p: add_row_xml(p, TB, 46, {"B": (inline_text("   "), "inlineStr")})),
+    ),
     Case(
         "fejlvaerdi-ref-fra-formel",
         _xml(MG, "C5", "<f>#REF!+1</f><v>#REF!</v>", "e"),
