@@ -8,9 +8,7 @@ import datetime as dt
 import functools
 import io
 import re
-import struct
 import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,75 +140,26 @@ def _sniff(path: Path) -> str:
 
 class _Parts:
     """The members of the zip file, each decompressed once where it can be: the reader looks
-    at most of them twice (for a DOCTYPE, then to read them). With the file's bytes (`raw`), a
-    plain member is inflated by zlib directly, without zipfile's objects per member."""
+    at most of them twice (for a DOCTYPE, then to read them)."""
 
     HEAD = 65536
 
-    def __init__(self, archive: zipfile.ZipFile, raw: bytes | None = None):
+    def __init__(self, archive: zipfile.ZipFile):
         self.archive = archive
-        self.raw = raw
         self._done: dict[str, bytes] = {}
 
     def read(self, name: str) -> bytes:
         data = self._done.get(name)
         if data is None:
-            data = self._inflate(name)
-            if data is None:
-                data = self.archive.read(name)
-            self._done[name] = data
+            data = self._done[name] = self.archive.read(name)
         return data
 
     def head(self, name: str) -> bytes:
         """The first HEAD bytes; a member that small is read whole (as archive.read would)."""
-        if name not in self._done and self.archive.getinfo(name).file_size > self.HEAD:
-            data = self._inflate(name)
-            if data is None:  # zipfile reads it, and says what is wrong with it, as before
-                with self.archive.open(name) as fh:
-                    return fh.read(self.HEAD)
-            self._done[name] = data
-        return self.read(name)[: self.HEAD]
-
-    def _inflate(self, name: str) -> bytes | None:
-        """What archive.read(name) gives, for a member stored or deflated without encryption
-        whose local header, size and CRC are as the directory says; None for anything else,
-        which zipfile then reads (and refuses) itself."""
-        raw = self.raw
-        info = self.archive.getinfo(name)
-        if raw is None or info.flag_bits & 0x61:  # encrypted, patched, strong encryption
-            return None
-        at = info.header_offset
-        header = raw[at : at + 30]
-        if len(header) != 30 or header[:4] != b"PK\x03\x04":
-            return None
-        (flags,) = struct.unpack("<H", header[6:8])
-        name_size, extra_size = struct.unpack("<HH", header[26:30])
-        local_name = raw[at + 30 : at + 30 + name_size]
-        try:
-            decoded = local_name.decode("utf-8" if flags & 0x800 else "cp437")
-        except UnicodeDecodeError:
-            return None
-        if decoded != info.orig_filename:
-            return None
-        start = at + 30 + name_size + extra_size
-        packed = raw[start : start + info.compress_size]
-        if len(packed) != info.compress_size:
-            return None
-        if info.compress_type == zipfile.ZIP_STORED:
-            data = packed
-        elif info.compress_type == zipfile.ZIP_DEFLATED:
-            inflater = zlib.decompressobj(-15)
-            try:
-                data = inflater.decompress(packed)
-            except zlib.error:
-                return None
-            if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
-                return None
-        else:
-            return None
-        if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
-            return None
-        return data
+        if name in self._done or self.archive.getinfo(name).file_size <= self.HEAD:
+            return self.read(name)[: self.HEAD]
+        with self.archive.open(name) as fh:
+            return fh.read(self.HEAD)
 
 
 def _check_zip(book: RawWorkbook, parts: _Parts) -> bool:
@@ -657,16 +606,15 @@ def read_workbook(path: Path, display: str | None = None) -> RawWorkbook:
                 "Filen er ikke et Excel-regneark (.xlsx), fx en CSV- eller tekstfil. Udfyld den "
                 "udsendte skabelon, og gem som Excel-projektmappe (.xlsx).",
             )  # fmt: skip
-        raw = path.read_bytes()
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            parts = _Parts(archive, raw)
+        with zipfile.ZipFile(path) as archive:
+            parts = _Parts(archive)
             if not _check_zip(book, parts):
                 return book
             workbook = _parse(parts.read("xl/workbook.xml"))
             names = _defined_names(workbook)
             book.saved_at = _saved_at(parts)
             special = _special_cells(parts, workbook, book.merged)
-            del parts, raw
+            del parts
         wb = CalamineWorkbook.from_path(str(path), load_tables=True)
     except (zipfile.BadZipFile, SafeET.ParseError, OSError, ValueError) as exc:
         return _refuse(
