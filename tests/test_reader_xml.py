@@ -19,7 +19,6 @@ from toolkit.reader import (
     NS,
     _formula_tags,
     _maybe_special,
-    _parse,
     _Parts,
     _special_cells,
 )
