@@ -129,6 +129,16 @@ def _unpack_rows(packed: Packed) -> list[dict[str, Value]]:
 # --- identification --------------------------------------------------------------------------
 
 
+_BY_CODE: list[Any] = [None, {}]  # the last round config seen, and its respondents by code
+
+
+def _respondents(cfg: Any) -> dict[str, Respondent]:
+    """cfg.respondent(code) for many codes: a national round has a thousand respondents."""
+    if _BY_CODE[0] is not cfg:
+        _BY_CODE[:] = [cfg, {r.code: r for r in cfg.respondents}]
+    return _BY_CODE[1]
+
+
 def identify(book: RawWorkbook, form: Form) -> tuple[Respondent | None, list[Finding]]:
     """Who sent this, by the workbook's hidden metadata, never by its file name."""
     meta, cfg, spec = book.meta, form.config, form.spec
@@ -156,7 +166,7 @@ def identify(book: RawWorkbook, form: Form) -> tuple[Respondent | None, list[Fin
             f"Regnearket hører til runden '{meta.get('round')}', ikke '{cfg.id}' (fx sidste års "
             "skabelon). Udfyld den skabelon, der er sendt ud til denne runde.",
         )
-    respondent = cfg.respondent(meta.get("respondent_code", ""))
+    respondent = _respondents(cfg).get(meta.get("respondent_code", ""))
     if respondent is None:
         return refuse(
             "unknown-respondent",
@@ -657,17 +667,13 @@ def _table_rows(block: TableBlock, table: RawTable, check: _Checker) -> list[dic
 
 
 def _blank_at(table: RawTable, i: int, j: int) -> bool:
-    """_blank for row i, column j of a table's grid."""
+    """Nothing typed in row i, column j of a table: a formula without a stored value is
+    something typed."""
     v = table.data[i][j]
     if v is not None and str(v).strip() != "":
         return False
     formula, error = table.special.get((i, j), (None, None))
     return not error and formula is None
-
-
-def _blank(v: RawValue) -> bool:
-    """Nothing typed: a formula without a stored value is something typed."""
-    return (v.value is None or str(v.value).strip() == "") and not v.error and v.formula is None
 
 
 def rule_context(
