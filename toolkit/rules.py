@@ -91,15 +91,20 @@ def evaluate(expression: str, context: dict[str, Any]) -> Any:
     return _expression(expression)(**context)
 
 
-@cache
-def _row_loop(expression: str, names: tuple[str, ...]) -> Any:
-    """The expression inside one loop over the rows: Jinja builds one context for the whole
-    table instead of one per row, which is most of the cost of a small expression."""
+def _loop(body: str, names: tuple[str, ...]) -> Any:
+    """`body` inside one loop over `_rows`, each row's `names` bound: Jinja builds one context
+    for the whole table instead of one per row, which is most of the cost of a small
+    expression."""
     bound = ", ".join(f"{name}=_row[{name!r}]" for name in names)
     return rule_environment().from_string(
-        f"{{% for _row in _rows %}}{{% with {bound} %}}"
-        f"{{{{ _keep(({expression})) }}}}{{% endwith %}}{{% endfor %}}"
+        f"{{% for _row in _rows %}}{{% with {bound} %}}{body}{{% endwith %}}{{% endfor %}}"
     )
+
+
+@cache
+def _row_loop(expression: str, names: tuple[str, ...]) -> Any:
+    """The expression's value for every row, handed to `_keep`."""
+    return _loop(f"{{{{ _keep(({expression})) }}}}", names)
 
 
 def evaluate_rows(expression: str, rows: list[dict[str, Any]],
@@ -133,11 +138,7 @@ def render_message(message: str, context: dict[str, Any]) -> str:
 def _truth_loop(expressions: tuple[str, ...], names: tuple[str, ...]) -> Any:
     """Several expressions inside one loop over the rows, each written out as 1 (true) or 0:
     no call per row and expression, only the test Python's bool() makes."""
-    bound = ", ".join(f"{name}=_row[{name!r}]" for name in names)
-    body = "".join(f"{{{{ 1 if ({expression}) else 0 }}}}" for expression in expressions)
-    return rule_environment().from_string(
-        f"{{% for _row in _rows %}}{{% with {bound} %}}{body}{{% endwith %}}{{% endfor %}}"
-    )
+    return _loop("".join(f"{{{{ 1 if ({e}) else 0 }}}}" for e in expressions), names)
 
 
 def evaluate_rows_truth(expressions: list[str], rows: list[dict[str, Any]],
