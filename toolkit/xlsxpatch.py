@@ -1,7 +1,7 @@
-"""Patching an .xlsx package instead of loading and saving it: every part is copied byte for
-byte (still compressed) except the few that change, so a feedback workbook keeps whatever the
-respondent's program wrote (images, charts, extensions openpyxl does not know), costs
-milliseconds instead of a full load and save, and comes out the same bytes for the same input.
+"""Patching an .xlsx package instead of loading and saving it: every part is kept as it
+was except the few that change, so a feedback workbook keeps whatever the respondent's
+program wrote (images, charts, extensions openpyxl does not know), costs milliseconds instead
+of a full load and save, and comes out the same bytes for the same input.
 
 Only what the feedback workbook needs is offered: read a sheet's cells and comments, give a
 cell another fill or a comment, set a cell's text, drop a sheet, add a sheet in front. What
@@ -13,9 +13,7 @@ from __future__ import annotations
 import io
 import posixpath
 import re
-import struct
 import zipfile
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,83 +175,17 @@ def _insert_in_order(parent: etree._Element, child: etree._Element, order: tuple
 # --- the zip ---------------------------------------------------------------------------------
 
 
-def _dos_time(date_time: tuple[int, ...]) -> tuple[int, int]:
-    y, mo, d, h, mi, s = date_time
-    if y < 1980:
-        y, mo, d, h, mi, s = 1980, 1, 1, 0, 0, 0
-    return (h << 11) | (mi << 5) | (s // 2), ((y - 1980) << 9) | (mo << 5) | d
+def _zip_info(name: str, date_time: tuple[int, ...]) -> zipfile.ZipInfo:
+    """A member with the time it had (or the package's), so the same input gives the same
+    bytes."""
+    info = zipfile.ZipInfo(name, date_time if date_time[0] >= 1980 else (1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
 
 
-@dataclass
-class _Entry:
-    name: str
-    flags: int
-    method: int
-    date_time: tuple[int, ...]
-    crc: int
-    compressed: bytes
-    size: int
-
-
-def _write_zip(entries: list[_Entry]) -> bytes:
-    """A plain zip (no zip64, no data descriptors) of entries already compressed."""
-    if len({e.name.lower() for e in entries}) != len(entries):
-        raise Unpatchable("a part would be stored twice")
-    out = io.BytesIO()
-    central = []
-    for e in entries:
-        try:
-            name = e.name.encode("ascii")
-            flags = e.flags & ~0x0800
-        except UnicodeEncodeError:
-            name, flags = e.name.encode("utf-8"), e.flags | 0x0800
-        flags &= 0x0806  # keep the UTF-8 flag and the deflate level bits, nothing else
-        dos_time, dos_date = _dos_time(e.date_time)
-        offset = out.tell()
-        sizes = (e.crc, len(e.compressed), e.size, len(name))
-        local_header = (b"PK\x03\x04", 20, flags, e.method, dos_time, dos_date, *sizes, 0)
-        out.write(struct.pack("<4s5H3L2H", *local_header))
-        out.write(name)
-        out.write(e.compressed)
-        central.append(
-            struct.pack(
-                "<4s6H3L5H2L",
-                b"PK\x01\x02",
-                20,
-                20,
-                flags,
-                e.method,
-                dos_time,
-                dos_date,
-                e.crc,
-                len(e.compressed),
-                e.size,
-                len(name),
-                0,
-                0,
-                0,
-                0,
-                0,
-                offset,
-            )  # fmt: skip
-            + name
-        )
-    start = out.tell()
-    for record in central:
-        out.write(record)
-    size = out.tell() - start
-    if start > 0xFFFFFFFF or len(entries) > 0xFFFF:
-        raise Unpatchable("the package is too large for a plain zip")
-    out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(entries), len(entries), size,
-                          start, 0))  # fmt: skip
-    return out.getvalue()
-
-
-def _deflate(data: bytes) -> bytes:
-    """Deflated as zip holds it; a large part (a sheet of a 300-row table) a little less
-    tightly, which halves the time it takes."""
-    packer = zlib.compressobj(6 if len(data) < 100_000 else 1, zlib.DEFLATED, -15)
-    return packer.compress(data) + packer.flush()
+def _level(size: int) -> int:
+    """A large part (a sheet of a 300-row table) packed a little less tightly: half the time."""
+    return 6 if size < 100_000 else 1
 
 
 # --- the package -----------------------------------------------------------------------------
@@ -479,39 +411,27 @@ class Package:
         for name in self._dirty:
             self.changed[name] = to_xml(self._xml[name])
         self._dirty.clear()
-        entries = []
+        parts = []
         for info in self.infos:
             name = info.filename
             if name in self.deleted:
                 continue
-            if name in self.changed:
-                entries.append(self._entry(name, self.changed[name], info.date_time))
-            else:
-                entries.append(self._raw(info))
-        for name in self.added:
-            if name not in self.deleted:
-                entries.append(self._entry(name, self.changed[name], self.time))
-        target.write_bytes(_write_zip(entries))
+            data = self.changed[name] if name in self.changed else self._read(info)
+            parts.append((name, info.date_time, data))
+        parts += [(n, self.time, self.changed[n]) for n in self.added if n not in self.deleted]
+        if len({name.lower() for name, _, _ in parts}) != len(parts):
+            raise Unpatchable("a part would be stored twice")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, date_time, data in parts:
+                archive.writestr(_zip_info(name, date_time), data, compresslevel=_level(len(data)))
+        target.write_bytes(buffer.getvalue())
 
-    def _entry(self, name: str, data: bytes, date_time: tuple[int, ...]) -> _Entry:
-        return _Entry(name, 0, zipfile.ZIP_DEFLATED, date_time, zlib.crc32(data), _deflate(data),
-                      len(data))  # fmt: skip
-
-    def _raw(self, info: zipfile.ZipInfo) -> _Entry:
-        """The member as stored: its compressed bytes, without decompressing them."""
-        if info.flag_bits & 0x1:
-            raise Unpatchable("an encrypted zip member")
-        offset = info.header_offset
-        head = self.data[offset : offset + 30]
-        if len(head) < 30 or head[:4] != b"PK\x03\x04":
-            raise Unpatchable("a broken local header")
-        name_len, extra_len = struct.unpack("<2H", head[26:30])
-        start = offset + 30 + name_len + extra_len
-        raw = self.data[start : start + info.compress_size]
-        if len(raw) != info.compress_size:
-            raise Unpatchable("a truncated zip member")
-        return _Entry(info.filename, info.flag_bits, info.compress_type, info.date_time,
-                      info.CRC, raw, info.file_size)  # fmt: skip
+    def _read(self, info: zipfile.ZipInfo) -> bytes:
+        try:
+            return self.zip.read(info)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as exc:
+            raise Unpatchable(f"a zip member that cannot be read: {exc}") from exc
 
 
 # --- styles ----------------------------------------------------------------------------------
