@@ -129,7 +129,7 @@ def _usage_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except (SpecError, FileExistsError) as exc:
-            err.print(f"[bold red]Fejl:[/] {exc}", highlight=False)
+            err.print(f"[bold red]Fejl:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -183,7 +183,7 @@ def templates(
     paths = api.make_templates(round, prefill=prefill, stages=stages)
     progress.summary(stages)
     for path in paths:
-        console.print(f"  {path}", highlight=False)
+        console.print(f"  {path}", highlight=False, soft_wrap=True)
     console.print(f"[green]{len(paths)} skabeloner skrevet.[/]")
     if prefill is not None:
         n_rows = sum(len(rows) for t in prefill.rows.values() for rows in t.values())
@@ -385,10 +385,10 @@ def build(round: RoundArg, jobs: JobsOpt = None, verbose: VerboseOpt = False) ->
     built = api.build_round(round, jobs=jobs, stages=stages)
     progress.summary(stages)
     findings = built.checked.findings
-    console.print(f"Rapport:        {built.report}", highlight=False)
-    console.print(f"Samlet regneark: {built.workbook}", highlight=False)
-    console.print(f"Data (CSV):     {built.folder / 'data'}", highlight=False)
-    console.print(f"Fund:           {built.folder / 'fund.csv'}", highlight=False)
+    console.print(f"Rapport:        {built.report}", highlight=False, soft_wrap=True)
+    console.print(f"Samlet regneark: {built.workbook}", highlight=False, soft_wrap=True)
+    console.print(f"Data (CSV):     {built.folder / 'data'}", highlight=False, soft_wrap=True)
+    console.print(f"Fund:           {built.folder / 'fund.csv'}", highlight=False, soft_wrap=True)
     if built.feedback is not None:
         _print_sent(built.feedback)
     console.print(_summary_line(findings))
