@@ -34,7 +34,7 @@ from measure import Measured, run  # noqa: E402
 
 TOOLS = ("toolkit", "floor", "baseline")
 RESULTS = HERE / "results"
-JOBS_LINE = re.compile(r"processer til læsning: (\d+)")
+JOBS_LINE = re.compile(r"processer(?: til læsning)?: (\d+)")
 STAGE_LINE = re.compile(r"^\s*tid\s+(?P<stage>.+?)\s+(?P<seconds>\d+,\d+) s\s*$")
 
 

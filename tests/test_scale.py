@@ -13,6 +13,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 from rich.console import Console
@@ -202,3 +203,57 @@ def test_table_writer_escapes_what_excel_would_read_as_markup(tmp_path):
     assert [r[0] for r in read[1:]] == [*texts[:3], "x" * 32767]
     assert read[1][1:3] == [1.5, True] and read[1][3:] == ["", ""]
     assert load_workbook(path)["Ark 'x'"]["A4"].value == texts[2]  # openpyxl opens it too
+
+
+def test_default_jobs_use_every_usable_core_for_a_large_round_whatever_the_load(monkeypatch):
+    """The load average lags by a minute: right after a build it called a free machine busy."""
+    from toolkit import stages
+
+    monkeypatch.setattr(stages, "usable_cores", lambda: 2)
+    monkeypatch.setattr("os.getloadavg", lambda: (7.0, 7.0, 7.0), raising=False)
+    assert stages.default_jobs(12) == 1  # a regional round: starting processes does not pay
+    assert stages.default_jobs(23) == 1
+    assert stages.default_jobs(24) == 2
+    assert stages.default_jobs(1000) == 2
+    monkeypatch.setattr(stages, "usable_cores", lambda: 64)
+    assert stages.default_jobs(1000) == 8
+    assert stages.default_jobs(36) == 3  # a dozen files per process at least
+
+
+def test_verbose_with_two_processes_names_the_stages_run_in_parallel(project):
+    _fill_round(project)
+    result = project.run("build", project.round, "--verbose", "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip().startswith("tid")]
+    names = [" ".join(line.split()[1:-2]) for line in lines]
+    assert names == [
+        "runde og spec", "læsning og validering", "fletning", "rapportens indhold",
+        "rapport (Word)", "venter på parallelle", "tilbagemeldinger (parallelt)",
+        "samlet regneark (parallelt)", "CSV og fund (parallelt)", "i alt",
+    ]  # fmt: skip
+    seconds = {
+        n: float(line.split()[-2].replace(",", ".")) for n, line in zip(names, lines, strict=True)
+    }
+    own = [s for n, s in seconds.items() if "parallelt" not in n and n != "i alt"]
+    assert abs(sum(own) - seconds["i alt"]) < 0.04  # the total is the time waited, rounded
+    assert "processer: 2" in result.stderr
+
+
+def test_a_failure_in_a_parallel_process_fails_the_build_and_keeps_the_last_result(
+    project, monkeypatch
+):
+    from toolkit import api
+
+    _fill_round(project)
+    assert project.run("build", project.round).exit_code == 0
+    before = _digest(project.result_dir)
+
+    def broken(*_args):
+        raise OSError("disken er fuld")
+
+    monkeypatch.setattr(api, "_write_data", broken)
+    with pytest.raises(RuntimeError, match="(?s)parallel proces.*disken er fuld"):
+        api.build_round(project.round, jobs=2)
+    assert _digest(project.result_dir) == before
+    leftovers = [p.name for p in project.outputs.iterdir() if p.name.startswith(".")]
+    assert leftovers == []

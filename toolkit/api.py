@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .charts import draw_charts
 from .danish import format_date
@@ -28,6 +29,9 @@ from .stages import Forked, Stages, can_fork, default_jobs, paused_gc
 from .status import StatusLine, respondent_status, status_frame
 from .writer import blank_file_name, write_blank_workbook
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 TEMPLATES_FOLDER = "skabeloner"
 RESULT_FOLDER = "resultat"
 REPORT_NAME = "rapport.docx"
@@ -44,6 +48,7 @@ STAGE_FEEDBACK = "tilbagemeldinger"
 STAGE_REPORT = "rapport (Word)"
 STAGE_WORKBOOK = "samlet regneark"
 STAGE_DATA = "CSV og fund"
+STAGE_WAIT = "venter på parallelle"
 
 
 @dataclass
@@ -218,57 +223,108 @@ class Built:
 
 def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = None,
                 stages: Stages | None = None) -> Built:  # fmt: skip
-    """Validate, merge and render everything into outputs/<round>/resultat/, whole or not at all."""
+    """Validate, merge and render everything into outputs/<round>/resultat/, whole or not at all.
+
+    With more than one process (`jobs`, or by default for a large round), the feedback files
+    with the consolidated workbook, and the CSV files, are written by two forked processes
+    while this one writes the report; the files are the same as with one process.
+    """
     today = today or dt.date.today()
     stages = stages or Stages()
     checked = check_round(name, today, jobs=jobs, stages=stages)
+    if stages.jobs > 1 and can_fork():
+        with paused_gc():
+            return _build_in_parallel(checked, today, stages)
     # Not with the cycle collector paused: openpyxl's and python-docx's objects live in cycles,
     # and a thousand feedback workbooks held 5 GB until the end of the build.
     with stages.stage(STAGE_FEEDBACK):
         feedback = _feedback(checked, today)
     with paused_gc():
-        return _build(checked, today, stages, feedback)
-
-
-def _build(checked: Checked, today: dt.date, stages: Stages, feedback: Feedback) -> Built:
-    form, rnd = checked.form, checked.round
-    with stages.stage(STAGE_MERGE):
-        merged = merge(form, checked.intake)
-    findings = checked.findings
-    with stages.stage(STAGE_CONTEXT):
-        context = build_context(form, checked.intake, merged, findings, today)
-    written = {s.code: f"{FEEDBACK_FOLDER}/{s.path.name}" for s in feedback.sent if s.path}
-    status = status_frame(round_status(checked, today), merged.completeness, written)
-    target = rnd.output_dir / RESULT_FOLDER
-    with atomic_dir(target) as staging:
-        workbook = (staging / WORKBOOK_NAME, rnd.config.title, status)
-        # With more than one process, the consolidated workbook is written alongside the report
-        # and the CSV files; its stage is then the time waited for it at the end.
-        background = (
-            Forked(write_consolidated_workbook, merged, findings, *workbook)
-            if stages.jobs > 1 and can_fork()
-            else None
-        )
-        try:
-            with stages.stage(STAGE_REPORT):
-                images = draw_charts(context["chart_data"], staging / CHARTS_FOLDER)
-                render_report(rnd.spec.report_template, context, staging / REPORT_NAME, images)
-            if background is None:
-                with stages.stage(STAGE_WORKBOOK):
-                    write_consolidated_workbook(merged, findings, *workbook)
-            with stages.stage(STAGE_DATA):
-                data = staging / "data"
-                data.mkdir()
-                for dataset, frame in merged.datasets.items():
-                    write_csv(frame, data / f"{dataset}.csv")
-                write_csv(status, data / "status.csv")
-                write_csv(findings_frame(findings), staging / "fund.csv")
-                write_findings_json(findings, staging / "fund.json")
-        except BaseException:
-            if background is not None:
-                background.stop()
-            raise
-        if background is not None:
+        with stages.stage(STAGE_MERGE):
+            merged = merge(checked.form, checked.intake)
+        target = checked.round.output_dir / RESULT_FOLDER
+        with atomic_dir(target) as staging:
+            _write_report(checked, merged, today, staging, stages)
+            status = _status(checked, merged, today, feedback.sent)
             with stages.stage(STAGE_WORKBOOK):
-                background.wait()
+                _write_workbook(checked, merged, status, staging)
+            with stages.stage(STAGE_DATA):
+                _write_data(checked, merged, staging)
+                write_csv(status, staging / "data" / "status.csv")
     return Built(checked, merged, target, target / REPORT_NAME, target / WORKBOOK_NAME, feedback)
+
+
+def _build_in_parallel(checked: Checked, today: dt.date, stages: Stages) -> Built:
+    with stages.stage(STAGE_MERGE):
+        merged = merge(checked.form, checked.intake)
+    target = checked.round.output_dir / RESULT_FOLDER
+    with atomic_dir(target) as staging:
+        (staging / "data").mkdir()
+        forked = [
+            Forked(_feedback_and_workbook, checked, merged, today, staging),
+            Forked(_data_files, checked, merged, staging),
+        ]
+        try:
+            _write_report(checked, merged, today, staging, stages)
+            with stages.stage(STAGE_WAIT):
+                sent, feedback_seconds = forked[0].result()
+                data_seconds = forked[1].result()
+        except BaseException:
+            for process in forked:
+                process.wait_quietly()
+            raise
+        stages.add_parallel(feedback_seconds | data_seconds)
+        status = _status(checked, merged, today, sent)
+        write_csv(status, staging / "data" / "status.csv")
+    feedback = Feedback(checked, checked.round.output_dir / FEEDBACK_FOLDER, sent)
+    return Built(checked, merged, target, target / REPORT_NAME, target / WORKBOOK_NAME, feedback)
+
+
+def _write_report(checked: Checked, merged: Merged, today: dt.date, staging: Path,
+                  stages: Stages) -> None:  # fmt: skip
+    with stages.stage(STAGE_CONTEXT):
+        context = build_context(checked.form, checked.intake, merged, checked.findings, today)
+    with stages.stage(STAGE_REPORT):
+        images = draw_charts(context["chart_data"], staging / CHARTS_FOLDER)
+        render_report(checked.round.spec.report_template, context, staging / REPORT_NAME, images)
+
+
+def _status(checked: Checked, merged: Merged, today: dt.date, sent: list[Sent]) -> pd.DataFrame:
+    written = {s.code: f"{FEEDBACK_FOLDER}/{s.path.name}" for s in sent if s.path}
+    return status_frame(round_status(checked, today), merged.completeness, written)
+
+
+def _write_workbook(checked: Checked, merged: Merged, status: pd.DataFrame,
+                    staging: Path) -> None:  # fmt: skip
+    title = checked.round.config.title
+    write_consolidated_workbook(merged, checked.findings, staging / WORKBOOK_NAME, title, status)
+
+
+def _write_data(checked: Checked, merged: Merged, staging: Path) -> None:
+    """The CSV files of the datasets and the findings (status.csv comes with the status)."""
+    data = staging / "data"
+    data.mkdir(exist_ok=True)
+    for dataset, frame in merged.datasets.items():
+        write_csv(frame, data / f"{dataset}.csv")
+    write_csv(findings_frame(checked.findings), staging / "fund.csv")
+    write_findings_json(checked.findings, staging / "fund.json")
+
+
+def _feedback_and_workbook(checked: Checked, merged: Merged, today: dt.date,
+                           staging: Path) -> tuple[list[Sent], dict[str, float]]:  # fmt: skip
+    """In a forked process: the feedback files, then the consolidated workbook (its Status
+    sheet names them)."""
+    stages = Stages()
+    with stages.stage(STAGE_FEEDBACK):
+        sent = _feedback(checked, today).sent
+    with stages.stage(STAGE_WORKBOOK), paused_gc():
+        _write_workbook(checked, merged, _status(checked, merged, today, sent), staging)
+    return sent, stages.seconds
+
+
+def _data_files(checked: Checked, merged: Merged, staging: Path) -> dict[str, float]:
+    """In a forked process: the CSV files and the findings."""
+    stages = Stages()
+    with stages.stage(STAGE_DATA), paused_gc():
+        _write_data(checked, merged, staging)
+    return stages.seconds

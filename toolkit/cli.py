@@ -108,7 +108,7 @@ class _Progress:
                 self.bar.stop()
                 self.bar = None
         if self.verbose:
-            err.print(f"  tid  {stage:<24}{format_number(seconds, 2):>9} s", highlight=False)
+            err.print(f"  tid  {stage:<30}{format_number(seconds, 2):>9} s", highlight=False)
 
     def stages(self) -> Stages:
         return Stages(self)
@@ -116,9 +116,9 @@ class _Progress:
     def summary(self, stages: Stages) -> None:
         if self.verbose:
             total = format_number(stages.total, 2)
-            err.print(f"  tid  {'i alt':<24}{total:>9} s", highlight=False)
+            err.print(f"  tid  {'i alt':<30}{total:>9} s", highlight=False)
             if api.STAGE_READ in stages.seconds:
-                err.print(f"  processer til læsning: {stages.jobs}", highlight=False)
+                err.print(f"  processer: {stages.jobs}", highlight=False)
 
 
 def _usage_errors(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Listener(Protocol):
@@ -26,7 +26,8 @@ class Stages:
     def __init__(self, listener: Listener | None = None):
         self.listener = listener
         self.seconds: dict[str, float] = {}
-        self.jobs = 1  # processes that read the workbooks
+        self.parallel: dict[str, float] = {}  # stages run by other processes meanwhile
+        self.jobs = 1  # processes that read the workbooks and write the outputs
 
     @contextlib.contextmanager
     def stage(self, name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
@@ -51,29 +52,40 @@ class Stages:
             if listener is not None:
                 listener.finished(name, seconds)
 
+    def add_parallel(self, seconds: dict[str, float]) -> None:
+        """Stages another process ran beside these: shown, not added to the total (the time
+        waited for them is a stage of its own)."""
+        for name, spent in seconds.items():
+            label = f"{name} (parallelt)"
+            self.parallel[label] = self.parallel.get(label, 0.0) + spent
+            if self.listener is not None:
+                self.listener.finished(label, spent)
+
     @property
     def total(self) -> float:
         return sum(self.seconds.values())
 
 
-def default_jobs(files: int) -> int:
-    """Processes for reading `files` files when the user does not say.
-
-    One for a regional round, where starting workers costs more than it saves. Otherwise one
-    per idle core (the cores less the load average), at most 8: on a busy machine extra
-    processes only add the cost of handing results between them (measured in benchmarks/).
-    """
+def usable_cores() -> int:
+    """The cores this process may run on (a container or `taskset` may allow fewer)."""
     import os
 
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_jobs(files: int) -> int:
+    """Processes for a build of `files` files when the user does not say.
+
+    One for a regional round, where starting processes costs more than it saves. Otherwise one
+    per usable core, at most 8 and one per dozen files. The load average is not asked: it lags
+    by a minute, so right after a build (or a benchmark run) it called a free machine busy.
+    """
     if files < 24:
         return 1
-    cores = os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):  # Windows has no load average
-        busy = 0.0
-    idle = int(cores - busy + 0.5)
-    return max(1, min(cores, 8, files // 12, idle))
+    return max(1, min(usable_cores(), 8, files // 12))
 
 
 def can_fork() -> bool:
@@ -84,29 +96,62 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
+def _run_and_send(sender: Any, func: Callable[..., object], args: tuple[object, ...]) -> None:
+    import gc
+    import traceback
+
+    gc.enable()  # the parent's objects are frozen: the collector sees only the child's own
+    try:
+        outcome = ("ok", func(*args))
+    except BaseException:  # reported to the parent, which raises it there
+        outcome = ("error", traceback.format_exc())
+    sender.send(outcome)
+    sender.close()
+
+
 class Forked:
-    """`func(*args)` running in a forked process, so that it overlaps with the parent's work.
-    Start it only when no other thread runs (the CLI's progress bar is between stages)."""
+    """`func(*args)` running in a forked process, so that it overlaps with the parent's work;
+    `result()` waits for it and returns what it returned (which must pickle).
+
+    Start it only when no other thread runs (the CLI's progress bar is between stages). The
+    parent's objects are frozen for the collector before the fork, so the child's collector does
+    not touch (and so copy) the memory it shares with the parent.
+    """
 
     def __init__(self, func: Callable[..., object], *args: object):
+        import gc
         import multiprocessing
 
         self.name = getattr(func, "__name__", "baggrundsarbejde")
-        self.process = multiprocessing.get_context("fork").Process(
-            target=func, args=args, daemon=True
-        )
-        self.process.start()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.join()
-
-    def wait(self) -> None:
-        self.process.join()
-        if self.process.exitcode != 0:
-            raise RuntimeError(
-                f"{self.name} fejlede i en baggrundsproces ({self.process.exitcode})"
+        context = multiprocessing.get_context("fork")
+        self.receiver, sender = context.Pipe(duplex=False)
+        gc.freeze()
+        try:
+            self.process = context.Process(
+                target=_run_and_send, args=(sender, func, args), daemon=True
             )
+            self.process.start()
+        finally:
+            gc.unfreeze()
+            sender.close()
+
+    def result(self) -> Any:
+        try:
+            outcome, value = self.receiver.recv()
+        except EOFError:  # the process died without a word (killed, out of memory)
+            outcome, value = "error", f"afsluttet med kode {self.process.exitcode}"
+        finally:
+            self.receiver.close()
+            self.process.join()
+        if outcome != "ok":
+            raise RuntimeError(f"{self.name} fejlede i en parallel proces:\n{value}")
+        return value
+
+    def wait_quietly(self) -> None:
+        """After the parent failed: let the child finish (so that it leaves no half-swapped
+        folder behind), ignoring what it made."""
+        with contextlib.suppress(Exception):
+            self.result()
 
 
 @contextlib.contextmanager
