@@ -71,3 +71,35 @@ def test_faulty_spec_is_a_usage_error_naming_the_key_path(project):
         assert result.exit_code == 2, command
         assert "sheets[1].blocks[0].type: ukendt felttype 'heltal'" in result.output
     assert not (project.outputs / "resultat").exists()
+
+
+def _toolkit(project, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TOOLKIT_HOME": str(project.home)}
+    return subprocess.run(
+        [sys.executable, "-m", "toolkit", *args],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_the_command_keeps_its_exit_codes_and_all_it_printed(project):
+    """`toolkit` ends without the interpreter's teardown: nothing printed or written may be
+    lost, and 0, 1 and 2 still mean what they mean."""
+    project.fill_valid("813")
+    project.fill("851", {"antal_voksne_2018": "ca. 5"})
+    built = _toolkit(project, "build", CU_ROUND, "--verbose")
+    assert built.returncode == 0, built.stderr
+    assert "Der er fejl." in built.stdout
+    assert built.stdout.rstrip().endswith(f"toolkit validate {CU_ROUND}")  # the last line
+    assert " i alt " in built.stderr
+    assert (project.result_dir / "rapport.docx").stat().st_size > 0
+    assert json.loads((project.result_dir / "fund.json").read_text(encoding="utf-8"))
+    checked = _toolkit(project, "validate", CU_ROUND, "--json")
+    assert checked.returncode == 1
+    assert any(f["code"] == "wrong-type" for f in json.loads(checked.stdout))
+    unknown = _toolkit(project, "build", "ingen-runde")
+    assert unknown.returncode == 2
+    assert "ingen-runde" in unknown.stderr
+    shown = _toolkit(project, "--help")
+    assert shown.returncode == 0 and "build" in shown.stdout
+    wrong = _toolkit(project, "build", CU_ROUND, "--jobs", "0")
+    assert wrong.returncode == 2 and "--jobs" in wrong.stderr

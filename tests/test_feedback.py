@@ -217,3 +217,25 @@ def test_control_characters_in_answers_do_not_stop_feedback_or_receipts(project)
     # in a feedback workbook, with the character removed from what is written there.
     comments = _comments(_feedback_path(project, "825"))
     assert any("styretegn" in text for text in comments.values())
+
+
+def test_the_openpyxl_path_marks_the_same_cells_as_the_patched_one(project, monkeypatch):
+    """A package that cannot be patched is loaded and saved with openpyxl (its own module,
+    imported only then): the same cells get the same comments, and the overview comes first."""
+    import toolkit.feedback
+
+    project.fill("813", cu(email="ikke en adresse", antal_voksne_2018="ca. 3"),
+                 {"tilbud": [offer()]})  # fmt: skip
+    assert project.run("feedback", CU_ROUND).exit_code == 0
+    patched = _comments(_feedback_path(project, "813"))
+
+    def cannot_patch(*_args):
+        raise ValueError("ikke til at lappe")
+
+    monkeypatch.setattr(toolkit.feedback, "_write_patched", cannot_patch)
+    assert project.run("feedback", CU_ROUND).exit_code == 0
+    path = _feedback_path(project, "813")
+    assert _comments(path) == patched and len(patched) == 2
+    wb = load_workbook(path)
+    assert wb.sheetnames[0] == FEEDBACK_SHEET
+    assert read_workbook(path).meta["feedback_source"].endswith(".xlsx")

@@ -19,7 +19,7 @@ from openpyxl.comments import Comment
 from openpyxl.drawing.image import Image as XLImage
 from PIL import Image
 
-import toolkit.feedback
+import toolkit.feedback_openpyxl
 from toolkit import api
 from toolkit.feedback import ERROR_FILL, FEEDBACK_SHEET, WARNING_FILL
 from toolkit.fill import fill_workbook
@@ -39,7 +39,7 @@ def _patched_only(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the feedback workbook was not patched")
 
-    monkeypatch.setattr(toolkit.feedback, "_write_with_openpyxl", refuse)
+    monkeypatch.setattr(toolkit.feedback_openpyxl, "write_with_openpyxl", refuse)
 
 
 def _feedback(project, code: str = "813") -> Path:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-import toolkit.feedback
+import toolkit.feedback_openpyxl
 from toolkit.api import build_round, check_round, make_feedback, round_status
 from toolkit.feedback import FEEDBACK_SHEET
 from toolkit.reader import read_workbook
@@ -93,7 +93,7 @@ def test_feedback_on_answers_saved_by_libreoffice(project, tmp_path: Path, monke
     def refuse(*args, **kwargs):
         raise AssertionError("the feedback workbook was not patched")
 
-    monkeypatch.setattr(toolkit.feedback, "_write_with_openpyxl", refuse)
+    monkeypatch.setattr(toolkit.feedback_openpyxl, "write_with_openpyxl", refuse)
     filled = project.fill("813", valid_cu_values(email="ikke en adresse", antal_voksne_2018="3"),
                           {"tilbud": [offer()]}, filename="svar.xlsx")  # fmt: skip
     expected = {name_destination(filled, "email"), name_destination(filled, "antal_voksne_2018")}

@@ -22,7 +22,6 @@ from .publish import (
     write_csv,
     write_findings_json,
 )
-from .remind import REMINDER_FOLDER, Reminder, write_reminders
 from .report import build_context, render_report
 from .rounds import Round, load_round, scaffold_round
 from .stages import Forked, Stages, can_fork, default_jobs, paused_gc
@@ -31,6 +30,8 @@ from .writer import blank_file_name, write_blank_workbook
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .remind import Reminder
 
 TEMPLATES_FOLDER = "skabeloner"
 RESULT_FOLDER = "resultat"
@@ -204,6 +205,8 @@ def remind_round(name: str, today: dt.date | None = None) -> Reminded:
     blanks = _blanks(rnd, form, [line.code for line in lines if line.state == "mangler"])
     findings = {code: for_respondent(r) for code, r in checked.intake.responses.items()}
     sent = {s.code: s for s in feedback.sent}
+    from .remind import REMINDER_FOLDER, write_reminders  # the e-mail package only for this
+
     target = rnd.output_dir / REMINDER_FOLDER
     with atomic_dir(target) as staging:
         reminders = write_reminders(form, lines, sent, findings, blanks, staging, today)

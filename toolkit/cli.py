@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -400,4 +402,17 @@ def build(round: RoundArg, jobs: JobsOpt = None, verbose: VerboseOpt = False) ->
 
 
 def main() -> None:
-    app()
+    """The `toolkit` command. It ends without tearing down the interpreter: every file is
+    closed and every process joined by then, and freeing a national round's objects one by one
+    took a quarter of a second (more for larger rounds) after the work was done."""
+    try:
+        app()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
