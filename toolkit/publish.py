@@ -51,9 +51,11 @@ def write_csv(frame: pd.DataFrame, target: Path) -> None:
                 [inert_csv_text(v) for v in series], index=safe.index, dtype=object
             )
         elif pd.api.types.is_string_dtype(series.dtype):
-            # pandas 3 stores text as its own 'str' dtype: all text, so one vectorised pass.
-            risky = series.str.startswith(_FORMULA_START, na=False)
-            if risky.any():
+            # pandas 3 stores text as its own 'str' dtype: all text. Looked at once per distinct
+            # value (a long table repeats its names, sheets and columns on every row).
+            risky_values = [v for v in series.dropna().unique() if v.startswith(_FORMULA_START)]
+            if risky_values:
+                risky = series.isin(risky_values)
                 safe[column] = series.where(~risky, "'" + series)
     safe.to_csv(target, index=False, encoding="utf-8-sig", lineterminator="\n")
 
