@@ -265,3 +265,64 @@ def test_wide_records_follow_the_pivot():
     wide = wide.sort_values(["_o", "_r"]).drop(columns=["_o", "_r"]).reset_index(drop=True)
     assert _same(records, report._frame_records(wide))
     assert report._wide_records(pd.concat([long, long.iloc[:1]])) is None  # a cell twice
+
+
+@pytest.mark.parametrize("name", DEMOS)
+def test_a_context_without_what_the_template_never_uses_renders_the_same(
+    name, demo_home, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("TOOLKIT_HOME", str(demo_home))
+    checked = api.check_round(name, dt.date(2026, 3, 1))
+    merged = merge(checked.form, checked.intake)
+    template = checked.round.spec.report_template
+    used = report.template_names(template)
+    assert used is not None and {"summaries", "findings", "respondents"} <= used
+    args = (checked.form, checked.intake, merged, checked.findings, dt.date(2026, 3, 1))
+    full, lean = report.build_context(*args), report.build_context(*args, used=used)
+    assert bool(lean["tables"]) == ("tables" in used) and full["tables"]
+    images = draw_charts(full["chart_data"], tmp_path / "figurer")
+    report.render_report(template, full, tmp_path / "full.docx", images)
+    report.render_report(template, lean, tmp_path / "lean.docx", images)
+    assert _members(tmp_path / "full.docx") == _members(tmp_path / "lean.docx")
+
+
+def test_template_names_are_read_from_every_part_as_docxtpl_reads_them(tmp_path):
+    """A name split over runs (Word does that), in a footer or a footnote, is found; a
+    template Jinja cannot parse gives None, and the report context then holds everything."""
+    import docx
+
+    document = docx.Document()
+    paragraph = document.add_paragraph()
+    for piece in ("{{ n_re", "spondents }}"):  # two runs: docxtpl joins them
+        paragraph.add_run(piece).bold = piece.startswith("{{")
+    document.sections[0].footer.paragraphs[0].text = "{{ tables.tilbud.label }}"
+    path = tmp_path / "skabelon.docx"
+    document.save(str(path))
+    assert {"n_respondents", "tables"} <= report.template_names(path)
+    with zipfile.ZipFile(path) as archive:
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    footnotes = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:footnotes xmlns:w='
+        b'"http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:footnote w:id="1">'
+        b"<w:p><w:r><w:t>{{ grids.antal.label }}</w:t></w:r></w:p></w:footnote></w:footnotes>"
+    )
+    parts["word/footnotes.xml"] = footnotes
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/word/footnotes.xml" ContentType="application/vnd.openxmlformats'
+        b'-officedocument.wordprocessingml.footnotes+xml"/></Types>',
+    )
+    rels = "word/_rels/document.xml.rels"
+    parts[rels] = parts[rels].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdFn" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/footnotes" Target="footnotes.xml"/></Relationships>',
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    assert {"n_respondents", "tables", "grids"} <= report.template_names(path)
+    broken = tmp_path / "brudt.docx"
+    document.add_paragraph("{% if n_respondents %} aldrig lukket")
+    document.save(str(broken))
+    assert report.template_names(broken) is None

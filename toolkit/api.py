@@ -22,7 +22,7 @@ from .publish import (
     write_csv,
     write_findings_json,
 )
-from .report import build_context, render_report
+from .report import build_context, render_report, template_names
 from .rounds import Round, load_round, scaffold_round
 from .stages import Forked, Stages, can_fork, default_jobs, paused_gc
 from .status import StatusLine, respondent_status, status_frame
@@ -285,11 +285,13 @@ def _build_in_parallel(checked: Checked, today: dt.date, stages: Stages) -> Buil
 
 def _write_report(checked: Checked, merged: Merged, today: dt.date, staging: Path,
                   stages: Stages) -> None:  # fmt: skip
+    template = checked.round.spec.report_template
     with stages.stage(STAGE_CONTEXT):
-        context = build_context(checked.form, checked.intake, merged, checked.findings, today)
+        used = template_names(template)
+        context = build_context(checked.form, checked.intake, merged, checked.findings, today, used)
     with stages.stage(STAGE_REPORT):
         images = draw_charts(context["chart_data"], staging / CHARTS_FOLDER)
-        render_report(checked.round.spec.report_template, context, staging / REPORT_NAME, images)
+        render_report(template, context, staging / REPORT_NAME, images)
 
 
 def _status(checked: Checked, merged: Merged, today: dt.date, sent: list[Sent]) -> pd.DataFrame:

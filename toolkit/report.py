@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Collection
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 import pandas as pd
 from docx.shared import Mm
-from docxtpl import InlineImage
+from docxtpl import DocxTemplate, InlineImage
 from pandas.core.dtypes.cast import maybe_box_native
 
 from .crosstab import crosstab
@@ -453,8 +455,13 @@ def _finding_context(f: Finding) -> dict[str, str]:
 
 
 def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Finding],
-                  today: dt.date | None = None) -> dict[str, Any]:  # fmt: skip
-    """Everything the Word template may use. Plain data, Danish-formatted strings."""
+                  today: dt.date | None = None,
+                  used: Collection[str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Everything the Word template may use. Plain data, Danish-formatted strings.
+
+    `used`: the names the template uses (`template_names`); `tables`, every row of every table
+    formatted for print (seconds for a national rate round), is made only if it is among them.
+    """
     cfg = form.config
     today = today or dt.date.today()
     comp = merged.completeness
@@ -518,7 +525,7 @@ def build_context(form: Form, intake: Intake, merged: Merged, findings: list[Fin
         "with_errors_names": join_da(with_errors),
         "flagged": flagged,
         "grids": _grid_context(form, intake),
-        "tables": _tables_context(form, records),
+        "tables": _tables_context(form, records) if used is None or "tables" in used else {},
         "summaries": summaries,
         "chart_data": chart_context(form, summaries),
         "round": cfg.raw,
@@ -597,6 +604,25 @@ def jinja_environment() -> jinja2.Environment:
 
 
 CHART_WIDTH_MM = 160  # the text width of an A4 page with 2,5 cm margins
+
+
+def template_names(template: Path) -> frozenset[str] | None:
+    """The top-level names a Word template uses, in any part of it docxtpl renders (body,
+    headers, footers, footnotes, properties), read as docxtpl reads them; None if that cannot
+    be told, and then the context holds everything."""
+    try:
+        doc = DocxTemplate(str(template))
+        env = jinja_environment()
+        names: set[str] = set()
+        for part in doc.get_docx().part.package.iter_parts():
+            if not part.content_type.endswith("xml"):
+                continue
+            blob = part.blob
+            xml = blob.decode("utf-8") if isinstance(blob, bytes) else blob
+            names |= jinja2.meta.find_undeclared_variables(env.parse(doc.patch_xml(xml)))
+    except Exception:  # noqa: BLE001 - a template to render as it is, with everything
+        return None
+    return frozenset(names)
 
 
 def render_report(template: Path, context: dict[str, Any], target: Path,
