@@ -127,7 +127,7 @@ def table(results: list[Result]) -> str:
     head = (
         "| kind | workbooks | report rows | toolkit build s (CPU) | floor s (CPU) "
         "| baseline s (CPU) | toolkit/floor | baseline/toolkit | toolkit ms per workbook "
-        "| peak MB toolkit / floor / baseline | reading processes |\n"
+        "| peak MB toolkit / floor / baseline | processes |\n"
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
     )
     lines = []

@@ -5,7 +5,9 @@ template with docxtpl. The context is documented in docs/report-context.md.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import statistics
+import zipfile
 from collections.abc import Collection
 from operator import itemgetter
 from pathlib import Path
@@ -606,20 +608,24 @@ def jinja_environment() -> jinja2.Environment:
 CHART_WIDTH_MM = 160  # the text width of an A4 page with 2,5 cm margins
 
 
+# Parts of a Word package docxtpl never renders (and the largest: the styles take longer to
+# read than the body).
+_UNRENDERED = re.compile(r"^word/(?:styles[^/]*|theme/.*|fontTable|webSettings)\.xml$|^customXml/")
+
+
 def template_names(template: Path) -> frozenset[str] | None:
-    """The top-level names a Word template uses, in any part of it docxtpl renders (body,
-    headers, footers, footnotes, properties), read as docxtpl reads them; None if that cannot
-    be told, and then the context holds everything."""
+    """The top-level names a Word template uses, in any XML part of it (so in every part
+    docxtpl renders: body, headers, footers, footnotes, properties), read after docxtpl's own
+    patching of its tags; None if that cannot be told, and then the context holds everything."""
     try:
-        doc = DocxTemplate(str(template))
+        patch = DocxTemplate(str(template)).patch_xml  # the template is not loaded for this
         env = jinja_environment()
         names: set[str] = set()
-        for part in doc.get_docx().part.package.iter_parts():
-            if not part.content_type.endswith("xml"):
-                continue
-            blob = part.blob
-            xml = blob.decode("utf-8") if isinstance(blob, bytes) else blob
-            names |= jinja2.meta.find_undeclared_variables(env.parse(doc.patch_xml(xml)))
+        with zipfile.ZipFile(template) as package:
+            for member in package.namelist():
+                if member.endswith(".xml") and not _UNRENDERED.search(member):
+                    xml = package.read(member).decode("utf-8")
+                    names |= jinja2.meta.find_undeclared_variables(env.parse(patch(xml)))
     except Exception:  # noqa: BLE001 - a template to render as it is, with everything
         return None
     return frozenset(names)
