@@ -48,7 +48,8 @@ JobsOpt = Annotated[
     int | None,
     typer.Option(
         "--jobs", "-j", min=1,
-        help="Antal processer, der læser regnearkene (standard: én pr. kerne ved mange filer).",
+        help="Antal processer til at læse regnearkene og skrive filerne (standard: én pr. kerne "
+        "ved 24 filer eller flere).",
     ),
 ]  # fmt: skip
 VerboseOpt = Annotated[
