@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -252,8 +253,37 @@ def test_a_failure_in_a_parallel_process_fails_the_build_and_keeps_the_last_resu
         raise OSError("disken er fuld")
 
     monkeypatch.setattr(api, "_write_data", broken)
-    with pytest.raises(RuntimeError, match="(?s)parallel proces.*disken er fuld"):
+    # As with one process: the same exception, with the child's traceback as a note.
+    with pytest.raises(OSError, match="disken er fuld") as raised:
+        api.build_round(project.round, jobs=2)
+    assert "parallel proces" in "".join(raised.value.__notes__)
+    assert _digest(project.result_dir) == before
+
+    def killed(*_args):
+        os._exit(3)  # as the out-of-memory killer would end it: without a word
+
+    monkeypatch.setattr(api, "_write_data", killed)
+    with pytest.raises(RuntimeError, match="(?s)parallel proces.*afsluttet med kode 3"):
         api.build_round(project.round, jobs=2)
     assert _digest(project.result_dir) == before
     leftovers = [p.name for p in project.outputs.iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_a_parallel_build_keeps_the_commands_frozen_imports(project):
+    """The CLI freezes the objects of its imports; forking for the writers must not undo it."""
+    import gc
+
+    from toolkit import api
+
+    _fill_round(project)
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        api.build_round(project.round, jobs=2)
+        # Not unfrozen (some frozen objects may be freed meanwhile: the count can drop a little).
+        assert gc.get_freeze_count() > frozen // 2
+    finally:
+        gc.unfreeze()
+    api.build_round(project.round, jobs=2)
+    assert gc.get_freeze_count() == 0  # nothing frozen before: nothing left frozen

@@ -263,11 +263,10 @@ def _build_in_parallel(checked: Checked, today: dt.date, stages: Stages) -> Buil
     target = checked.round.output_dir / RESULT_FOLDER
     with atomic_dir(target) as staging:
         (staging / "data").mkdir()
-        forked = [
-            Forked(_feedback_and_workbook, checked, merged, today, staging),
-            Forked(_data_files, checked, merged, staging),
-        ]
+        forked: list[Forked] = []
         try:
+            forked.append(Forked(_feedback_and_workbook, checked, merged, today, staging))
+            forked.append(Forked(_data_files, checked, merged, staging))
             _write_report(checked, merged, today, staging, stages)
             with stages.stage(STAGE_WAIT):
                 sent, feedback_seconds = forked[0].result()

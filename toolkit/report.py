@@ -610,7 +610,9 @@ CHART_WIDTH_MM = 160  # the text width of an A4 page with 2,5 cm margins
 
 # Parts of a Word package docxtpl never renders (and the largest: the styles take longer to
 # read than the body).
-_UNRENDERED = re.compile(r"^word/(?:styles[^/]*|theme/.*|fontTable|webSettings)\.xml$|^customXml/")
+_UNRENDERED = re.compile(
+    r"^word/(?:styles[^/]*|theme/.*|fontTable|webSettings)\.xml$|^customXml/", re.IGNORECASE
+)
 
 
 def template_names(template: Path) -> frozenset[str] | None:
@@ -623,7 +625,7 @@ def template_names(template: Path) -> frozenset[str] | None:
         names: set[str] = set()
         with zipfile.ZipFile(template) as package:
             for member in package.namelist():
-                if member.endswith(".xml") and not _UNRENDERED.search(member):
+                if member.lower().endswith(".xml") and not _UNRENDERED.search(member):
                     xml = package.read(member).decode("utf-8")
                     names |= jinja2.meta.find_undeclared_variables(env.parse(patch(xml)))
     except Exception:  # noqa: BLE001 - a template to render as it is, with everything

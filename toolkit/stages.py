@@ -99,6 +99,7 @@ def can_fork() -> bool:
 def _run_and_send(sender: Any, func: Callable[..., object], args: tuple[object, ...]) -> None:
     import gc
     import os
+    import pickle
     import traceback
 
     gc.enable()  # the parent's objects are frozen: the collector sees only the child's own
@@ -106,16 +107,21 @@ def _run_and_send(sender: Any, func: Callable[..., object], args: tuple[object, 
         # The parent's share (the report) is the longest chain: it goes first for a core.
         os.nice(5)
     try:
-        outcome = ("ok", func(*args))
-    except BaseException:  # reported to the parent, which raises it there
-        outcome = ("error", traceback.format_exc())
-    sender.send(outcome)
+        payload = pickle.dumps(("ok", func(*args), ""))
+    except BaseException as exc:  # reported to the parent, which raises it there
+        text = traceback.format_exc()
+        try:
+            payload = pickle.dumps(("error", exc, text))
+        except Exception:  # an exception that does not pickle: its traceback as text
+            payload = pickle.dumps(("error", None, text))
+    sender.send_bytes(payload)
     sender.close()
 
 
 class Forked:
     """`func(*args)` running in a forked process, so that it overlaps with the parent's work;
-    `result()` waits for it and returns what it returned (which must pickle).
+    `result()` waits for it and returns what it returned (which must pickle), or raises what it
+    raised, with the child's traceback as a note.
 
     Start it only when no other thread runs (the CLI's progress bar is between stages). The
     parent's objects are frozen for the collector before the fork, so the child's collector does
@@ -129,6 +135,7 @@ class Forked:
         self.name = getattr(func, "__name__", "baggrundsarbejde")
         context = multiprocessing.get_context("fork")
         self.receiver, sender = context.Pipe(duplex=False)
+        frozen_before = gc.get_freeze_count() > 0  # the CLI froze its imports: keep them so
         gc.freeze()
         try:
             self.process = context.Process(
@@ -136,20 +143,27 @@ class Forked:
             )
             self.process.start()
         finally:
-            gc.unfreeze()
+            if not frozen_before:
+                gc.unfreeze()
             sender.close()
 
     def result(self) -> Any:
+        import pickle
+
         try:
-            outcome, value = self.receiver.recv()
+            outcome, value, text = pickle.loads(self.receiver.recv_bytes())
         except EOFError:  # the process died without a word (killed, out of memory)
-            outcome, value = "error", f"afsluttet med kode {self.process.exitcode}"
+            self.process.join()
+            outcome, value, text = "error", None, f"afsluttet med kode {self.process.exitcode}"
         finally:
             self.receiver.close()
             self.process.join()
-        if outcome != "ok":
-            raise RuntimeError(f"{self.name} fejlede i en parallel proces:\n{value}")
-        return value
+        if outcome == "ok":
+            return value
+        if isinstance(value, Exception):
+            value.add_note(f"({self.name} i en parallel proces)\n{text}")
+            raise value
+        raise RuntimeError(f"{self.name} fejlede i en parallel proces:\n{text}")
 
     def wait_quietly(self) -> None:
         """After the parent failed: let the child finish (so that it leaves no half-swapped
