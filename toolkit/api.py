@@ -262,7 +262,6 @@ def _build_in_parallel(checked: Checked, today: dt.date, stages: Stages) -> Buil
         merged = merge(checked.form, checked.intake)
     target = checked.round.output_dir / RESULT_FOLDER
     with atomic_dir(target) as staging:
-        (staging / "data").mkdir()
         forked: list[Forked] = []
         try:
             forked.append(Forked(_feedback_and_workbook, checked, merged, today, staging))

@@ -21,7 +21,8 @@ class Listener(Protocol):
 
 
 class Stages:
-    """Seconds per stage in the order run; a stage run twice adds up."""
+    """Seconds per stage in the order run; a stage run twice adds up. `parallel` holds the
+    stages other processes ran meanwhile (for the API; the CLI shows them as they come)."""
 
     def __init__(self, listener: Listener | None = None):
         self.listener = listener
@@ -151,13 +152,16 @@ class Forked:
         import pickle
 
         try:
-            outcome, value, text = pickle.loads(self.receiver.recv_bytes())
+            payload: bytes | None = self.receiver.recv_bytes()
         except EOFError:  # the process died without a word (killed, out of memory)
-            self.process.join()
-            outcome, value, text = "error", None, f"afsluttet med kode {self.process.exitcode}"
+            payload = None
         finally:
             self.receiver.close()
             self.process.join()
+        if payload is None:
+            outcome, value, text = "error", None, f"afsluttet med kode {self.process.exitcode}"
+        else:
+            outcome, value, text = pickle.loads(payload)
         if outcome == "ok":
             return value
         if isinstance(value, Exception):
