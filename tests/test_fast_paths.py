@@ -5,6 +5,7 @@
 - `evaluate_rows_truth` evaluates the row rules of a table in one loop: the same truth as
   `evaluate_rows` row by row, and the same results where an evaluation fails.
 - An answer pickled from a worker process comes back equal.
+- `a.b` on a dict finds in the report's and the rules' Jinja what Jinja's own finds.
 """
 
 from __future__ import annotations
@@ -151,3 +152,33 @@ def test_an_answer_pickles_back_equal() -> None:
     assert back == response
     assert all(type(v) is Value for row in back.tables["tilbud"] for v in row.values())
     assert list(back.tables["tilbud"][0]) == ["navn", "antal"]
+
+
+# --- `a.b` on a dict ---------------------------------------------------------------------
+
+NAMES = ["a", "items", "keys", "get", "__class__", "mangler", "_a"]
+dicts = st.dictionaries(st.sampled_from(NAMES), st.one_of(st.integers(), st.text(max_size=3)))
+
+
+@SETTINGS
+@given(dicts, st.sampled_from(NAMES))
+def test_keys_first_finds_what_jinja_finds(record, name):
+    """The report's and the rules' environments give what Jinja's own give for `r.<name>`,
+    for a key, a missing key and a key named like a method of dict."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from toolkit.report import jinja_environment
+    from toolkit.rules import rule_environment
+
+    text = "{{ r.NAME is defined }}|{{ r.NAME }}".replace("NAME", name)
+    for ours, theirs in [(jinja_environment(), jinja2.Environment(autoescape=True)),
+                         (rule_environment(), SandboxedEnvironment())]:  # fmt: skip
+
+        def render(env, text=text):
+            try:
+                return env.from_string(text).render(r=record)
+            except Exception as exc:  # noqa: BLE001 - the same error is the same answer
+                return type(exc).__name__
+
+        assert render(ours) == render(theirs)

@@ -27,7 +27,7 @@ from .form import Form
 from .intake import Intake
 from .merge import Merged
 from .privacy import protect_context
-from .rules import FILTERS, evaluate_rows
+from .rules import FILTERS, KeysFirst, evaluate_rows
 from .spec import ComputedSpec, SpecError
 from .validate import CANNOT, INVALID, OK, xml_safe
 from .wordtemplate import LeanTemplate
@@ -598,8 +598,12 @@ def _clean(value: Any) -> Any:
     return value
 
 
+class ReportEnvironment(KeysFirst, jinja2.Environment):
+    """Jinja for the Word template."""
+
+
 def jinja_environment() -> jinja2.Environment:
-    env = jinja2.Environment(autoescape=True)
+    env = ReportEnvironment(autoescape=True)
     env.filters.update(FILTERS)
     env.filters["join_da"] = join_da
     return env
