@@ -133,7 +133,7 @@ def rates_section(doc) -> None:
         f"{COMMON}. Pladser er lagt sammen pr. lovgrundlag.",
     )
     para(doc, "Indmeldte takster efter lovgrundlag og driftsherre", style="Caption")
-    widths = [3.8, 2.5, 1.4, 1.4, 1.8, 1.8, 2.5]
+    widths = [3.8, 2.9, 1.4, 1.4, 1.8, 1.7, 2.5]
     table = report_table(
         doc,
         widths,
