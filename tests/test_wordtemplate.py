@@ -256,6 +256,18 @@ def test_rows_of_a_table_in_a_content_control_go_the_long_way(tmp_path, monkeypa
     assert _members(tmp_path / "lean.docx") == _members(tmp_path / "plain.docx")
 
 
+def test_a_comment_that_looks_like_a_row_end_goes_the_long_way(tmp_path):
+    template = _template(tmp_path / "skabelon.docx")
+    doc = Document(str(template))
+    doc.tables[3].rows[2].cells[0]._tc.append(etree.Comment(" </w:tr><w:tr> "))
+    doc.save(str(template))
+    context = _context(20)
+    _render(DocxTemplate, template, context, tmp_path / "plain.docx")
+    lean = _render(_Watched, template, copy.deepcopy(context), tmp_path / "lean.docx")
+    assert not lean.cut
+    assert _members(tmp_path / "lean.docx") == _members(tmp_path / "plain.docx")
+
+
 class _Plain(DocxTemplate):
     """docxtpl as it is, where report.render_report makes a LeanTemplate."""
 

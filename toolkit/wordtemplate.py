@@ -246,9 +246,15 @@ Widths = dict[int, tuple[int, int]]
 
 def _plain_namespaces(xml: str) -> bool:
     """The prefix w is bound to _W by the body's start tag, and no other tag declares a
-    namespace (nor does text mention one: then the long way is taken for nothing)."""
+    namespace (nor does text mention one: then the long way is taken for nothing); and there
+    is no comment, CDATA section or instruction, whose text could look like a tag."""
     end = xml.find(">") + 1
-    return f'xmlns:w="{_W}"' in xml[:end] and xml.find("xmlns", end) < 0
+    return (
+        f'xmlns:w="{_W}"' in xml[:end]
+        and xml.find("xmlns", end) < 0
+        and "<!" not in xml
+        and "<?" not in xml
+    )
 
 
 def _keep_words(styles: frozenset[str]) -> tuple[str, ...]:
