@@ -268,6 +268,122 @@ def test_a_comment_that_looks_like_a_row_end_goes_the_long_way(tmp_path):
     assert _members(tmp_path / "lean.docx") == _members(tmp_path / "plain.docx")
 
 
+def _cell(text: str = "", props: str = "") -> str:
+    return f"<w:tc>{props}<w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>"
+
+
+def _narrow_table(path: Path, looped: str) -> Path:
+    """A template with one table of six grid columns and rows of two cells, so that docxtpl
+    removes the columns no row spans; `looped`, the row repeated for each of `rows`."""
+    doc = Document()
+    rows = [
+        f"<w:tr>{_cell('Navn')}{_cell('Tal')}</w:tr>",
+        f"<w:tr>{_cell('{%tr for r in rows %}')}</w:tr>",
+        looped,
+        f"<w:tr>{_cell('{%tr endfor %}')}</w:tr>",
+    ]
+    grid = '<w:gridCol w:w="1000"/>' * 6
+    table = f"<w:tbl {nsdecls('w')}><w:tblPr/><w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
+    doc.element.body.insert(0, parse_xml(table))
+    doc.save(str(path))
+    return path
+
+
+SPAN = '<w:gridSpan w:val="3"/>'
+ROWS_DOCXTPL_COUNTS_OTHERWISE = {
+    "to spænd i én celle": _cell("{{ r }}", f'<w:tcPr><w:gridSpan w:val="1"/>{SPAN}</w:tcPr>'),
+    "spænd i en anden tcPr": _cell("{{ r }}", f"<w:tcPr/><w:tcPr>{SPAN}</w:tcPr>"),
+    "spænd uden for tcPr": _cell("{{ r }}", f"{SPAN}<w:tcPr/>"),
+    "celle i indholdskontrol": f"<w:sdt><w:sdtPr/><w:sdtContent>{_cell('{{ r }}')}"
+    "</w:sdtContent></w:sdt>",
+    "celle i customXml": f'<w:customXml w:element="c">{_cell("{{ r }}")}</w:customXml>',
+}
+
+
+@pytest.mark.parametrize("cell", ROWS_DOCXTPL_COUNTS_OTHERWISE.values(),
+                         ids=ROWS_DOCXTPL_COUNTS_OTHERWISE.keys())  # fmt: skip
+def test_rows_whose_cells_the_text_cannot_count_go_the_long_way(cell, tmp_path):
+    """docxtpl counts a row's own cells and the first grid span of a cell's first tcPr."""
+    template = _narrow_table(tmp_path / "skabelon.docx", f"<w:tr>{cell}{_cell()}</w:tr>")
+    context = {"rows": list(range(10))}
+    _render(DocxTemplate, template, context, tmp_path / "plain.docx")
+    lean = _render(_Watched, template, context, tmp_path / "lean.docx")
+    assert not lean.cut
+    assert _members(tmp_path / "lean.docx") == _members(tmp_path / "plain.docx")
+
+
+def test_a_grid_span_as_lxml_writes_it_is_counted_in_the_text(tmp_path):
+    looped = f"<w:tr>{_cell('{{ r }}', f'<w:tcPr>{SPAN}</w:tcPr>')}{_cell()}</w:tr>"
+    template = _narrow_table(tmp_path / "skabelon.docx", looped)
+    context = {"rows": list(range(10))}
+    _render(DocxTemplate, template, context, tmp_path / "plain.docx")
+    lean = _render(_Watched, template, context, tmp_path / "lean.docx")
+    assert lean.cut and len(lean._held) == 10
+    assert _members(tmp_path / "lean.docx") == _members(tmp_path / "plain.docx")
+
+
+def _edit_body(template: Path, edit: Any) -> None:
+    """Rewrite the template's word/document.xml as text."""
+    parts = _raw(template)
+    parts["word/document.xml"] = edit(parts["word/document.xml"].decode("utf-8")).encode()
+    with zipfile.ZipFile(template, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+@pytest.mark.parametrize("prefix", ["", "x:"])
+def test_tables_under_another_binding_of_the_word_namespace_go_the_long_way(prefix, tmp_path):
+    """The rows are found by the prefix w: a nested table written with another prefix for
+    the same namespace, declared where the whole body sees it, is not seen in the text."""
+    template = _template(tmp_path / "skabelon.docx")
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    declaration = f' xmlns:x="{w}"' if prefix else f' xmlns="{w}"'
+
+    def edit(xml: str) -> str:
+        xml = xml.replace("<w:document ", f"<w:document{declaration} ", 1)
+        inner = xml.index("<w:tbl>", xml.index("Ydre"))  # the table in the nested rows
+        end = xml.index("</w:tbl>", inner) + len("</w:tbl>")
+        nested = xml[inner:end].replace("<w:", f"<{prefix}").replace("</w:", f"</{prefix}")
+        return xml[:inner] + nested + xml[end:]
+
+    _edit_body(template, edit)
+    context = _context(20)
+    _render(DocxTemplate, template, context, tmp_path / "plain.docx")
+    lean = _render(_Watched, template, copy.deepcopy(context), tmp_path / "lean.docx")
+    assert not lean.cut
+    assert _members(tmp_path / "lean.docx") == _members(tmp_path / "plain.docx")
+
+
+def test_text_that_is_not_utf8_goes_docxtpls_way(tmp_path):
+    """A lone surrogate (which no Excel cell should give, but a hostile file may) cannot be
+    encoded: the rows are then not cut, and the document is docxtpl's."""
+    template = _template(tmp_path / "skabelon.docx")
+    context = _context(20)
+    context["rows"][4]["a"] = "halv \ud800 tegn"
+    _render(DocxTemplate, template, context, tmp_path / "plain.docx")
+    lean = _render(_Watched, template, copy.deepcopy(context), tmp_path / "lean.docx")
+    assert not lean.cut
+    assert _raw(tmp_path / "lean.docx") == _raw(tmp_path / "plain.docx")
+
+
+def test_a_kept_style_in_single_quotes_keeps_its_row(tmp_path):
+    """Markup may write the style's attribute in single quotes: its rows stay in the tree."""
+    template = _template(tmp_path / "skabelon.docx")
+    context = _context(20)
+    heading = "<w:pPr><w:pStyle w:val='Heading1'/></w:pPr><w:r><w:t>Skjult</w:t></w:r>"
+    context["rows"][5]["b"] = Markup(f"</w:t></w:r></w:p><w:p>{heading}</w:p><w:p><w:r><w:t>")
+    found = []
+    for cls in (DocxTemplate, _Watched):
+        doc = cls(str(template))
+        doc.keep_styles = frozenset({"Heading1"})
+        doc.render(copy.deepcopy(context), report.jinja_environment(), autoescape=True)
+        body = doc.docx.element.body
+        found.append(
+            sum(1 for p in body.iter("{*}p") if p.style == "Heading1" and p.text == "Skjult")
+        )
+    assert doc.cut and found[1] == found[0] == 6  # one per table using r.b, four with columns
+
+
 class _Plain(DocxTemplate):
     """docxtpl as it is, where report.render_report makes a LeanTemplate."""
 

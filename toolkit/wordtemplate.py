@@ -150,13 +150,13 @@ class LeanTemplate(DocxTemplate):
         the body itself."""
         if not _plain_namespaces(xml):
             return None
-        cut = _cut_rows(xml, _keep_words(self.keep_styles), marker)
-        if cut is None or not cut[1] or not _well_formed(xml):
-            return None
-        rest, rows, widths = cut
-        try:
+        try:  # text that is not UTF-8 (a lone surrogate) goes the long way, as docxtpl's
+            cut = _cut_rows(xml, _keep_words(self.keep_styles), marker)
+            if cut is None or not cut[1] or not _well_formed(xml):
+                return None
+            rest, rows, widths = cut
             tree = etree.fromstring(rest.encode("utf-8"))
-        except etree.XMLSyntaxError:
+        except (UnicodeError, etree.XMLSyntaxError):
             return None
         if _markers_in_body_tables(tree, marker) != len(rows):
             return None  # e.g. a table in a content control: the rows go the long way
@@ -245,12 +245,13 @@ Widths = dict[int, tuple[int, int]]
 
 
 def _plain_namespaces(xml: str) -> bool:
-    """The prefix w is bound to _W by the body's start tag, and no other tag declares a
-    namespace (nor does text mention one: then the long way is taken for nothing); and there
-    is no comment, CDATA section or instruction, whose text could look like a tag."""
+    """The prefix w, and only w, is bound to _W by the body's start tag, and no other tag
+    declares a namespace (nor does text mention one: then the long way is taken for nothing);
+    and there is no comment, CDATA section or instruction, whose text could look like a tag."""
     end = xml.find(">") + 1
     return (
         f'xmlns:w="{_W}"' in xml[:end]
+        and xml.count(_W, 0, end) == 1
         and xml.find("xmlns", end) < 0
         and "<!" not in xml
         and "<?" not in xml
@@ -259,14 +260,15 @@ def _plain_namespaces(xml: str) -> bool:
 
 def _keep_words(styles: frozenset[str]) -> tuple[str, ...]:
     """What shows in a row's text that it must stay in the tree, besides a table: the elements
-    of _KEEP_TAGS, a paragraph style of `styles` (as any attribute value; a style id that XML
-    would escape keeps every row with a paragraph style), and a cell's former properties
-    (tracked changes), whose grid span docxtpl does not count. Plain words: `in` is many times
-    faster than a pattern of alternatives."""
-    words = [t.split("}")[1] for t in _KEEP_TAGS[1:]] + ["PrChange"]
+    of _KEEP_TAGS; a paragraph style of `styles` (its id anywhere, in either kind of quotes or
+    in text; an id that XML would escape keeps every row with a paragraph style); a cell's
+    former properties (tracked changes), whose grid span docxtpl does not count; and a content
+    control or custom markup, which may hold cells docxtpl does not count either. Plain words:
+    `in` is many times faster than a pattern of alternatives."""
+    words = [t.split("}")[1] for t in _KEEP_TAGS[1:]] + ["PrChange", "<w:sdt", "<w:customXml"]
     for style in sorted(styles):
-        plain = not any(c in style for c in '&<>"\n\r\t')
-        words.append(f'="{style}"' if plain else "pStyle")
+        plain = not any(c in style for c in "&<>\"'\n\r\t")
+        words.append(style if plain else "pStyle")
     return tuple(words)
 
 
@@ -279,9 +281,10 @@ def _cut_rows(
     Parsing is most of the time of a large report (the 54 MB body of a national rate report
     takes 2.6 s), and most rows need not be parsed: finding them in the text takes a fraction
     of that. A row stays in the text, to be parsed, where it is the first of its table, holds
-    a table, contains one of `keep`, or has a grid span written otherwise than lxml does. A
+    a table, contains one of `keep`, or has a grid span the text cannot count as docxtpl does. A
     row cut out is written as it was rendered, which is the same XML as lxml's serialisation,
     not always the same bytes (e.g. '<w:t></w:t>' for '<w:t/>', '&#34;' for a quote)."""
+    keep = tuple(word for word in keep if word in xml)  # one scan, not one per row
     pieces: list[str] = []
     rows: list[bytes] = []
     widths: Widths = {}
@@ -313,11 +316,14 @@ def _cut_rows(
         if first or nested or any(word in row for word in keep):
             first = False
             continue
-        spans = _GRID_SPAN.findall(row) if "<w:gridSpan" in row else []
-        if len(spans) != row.count("<w:gridSpan"):
-            continue
-        cells = len(_CELL.findall(row))
-        widths[len(rows)] = (cells, cells + sum(int(s) - 1 for s in spans))
+        if "<w:gridSpan" in row:
+            cells = _CELL.split(row)[1:]
+            count, spans = len(cells), _spans(cells)
+            if spans is None:
+                continue
+        else:
+            count, spans = len(_CELL.findall(row)), 0
+        widths[len(rows)] = (count, count + spans)
         pieces += [xml[last:begin], f"<!--{marker}{len(rows)}-->"]
         rows.append(row.encode("utf-8"))
         last = end
@@ -325,6 +331,30 @@ def _cut_rows(
         return None
     pieces.append(xml[last:])
     return "".join(pieces), rows, widths
+
+
+def _spans(cells: list[str]) -> int | None:
+    """Grid columns the cells span beyond one each, as docxtpl counts them (the first grid
+    span of a cell's first tcPr); None where a span is written otherwise than lxml writes it,
+    or a cell has more than one tcPr or grid span, which the text alone cannot tell apart.
+    `cells`: the text from each cell's start tag to the next's."""
+    extra = 0
+    for cell in cells:
+        if "<w:gridSpan" not in cell:
+            continue
+        head, closed, _ = cell.partition("</w:tcPr>")
+        span = _GRID_SPAN.search(head)
+        if (
+            not closed
+            or span is None
+            or cell.count("<w:gridSpan") != 1
+            or cell.count("<w:tcPr") != 1
+            or head.find("<w:tcPr") > span.start()
+            or cell[cell.find(">") - 1] == "/"
+        ):
+            return None
+        extra += int(span.group(1)) - 1
+    return extra
 
 
 def _well_formed(xml: str) -> bool:
