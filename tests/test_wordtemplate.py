@@ -373,6 +373,57 @@ def test_a_kept_style_in_single_quotes_keeps_its_row(tmp_path):
     assert doc.cut and found[1] == found[0] == 6  # one per table using r.b, four with columns
 
 
+class _Rerendered(LeanTemplate):
+    """The lean template, counting the parts rendered again docxtpl's way."""
+
+    again = 0
+
+    def _render_with_line_breaks(self, *args: Any) -> str:
+        self.again += 1
+        return super()._render_with_line_breaks(*args)
+
+
+def test_parts_are_rendered_without_docxtpls_line_breaks(tmp_path):
+    template = _template(tmp_path / "skabelon.docx")
+    lean = _both(_Rerendered, template, _context(20), tmp_path)
+    assert lean.again == 0
+
+
+def test_a_line_break_before_a_paragraph_in_the_template_is_kept_as_docxtpl_keeps_it(tmp_path):
+    """python-docx drops the blanks between elements, so a comment is where a template can
+    have one; docxtpl puts its own break before the '<w:p>' in it too, and takes out one."""
+    template = _template(tmp_path / "skabelon.docx")
+    _edit_body(template, lambda xml: xml.replace("</w:p>", "</w:p><!-- før\n<w:p> -->", 1))
+    lean = _both(_Rerendered, template, _context(20), tmp_path)
+    assert lean.again == 1
+    assert "<!-- før\n<w:p> -->" in _raw(tmp_path / "lean.docx")["word/document.xml"].decode()
+
+
+def test_a_line_break_before_a_paragraph_in_markup_is_taken_out_as_docxtpl_does(tmp_path):
+    template = _template(tmp_path / "skabelon.docx")
+    context = _context(20)
+    context["note"] = Markup("ny</w:t></w:r></w:p>\n\n<w:p><w:r><w:t>linje")
+    lean = _both(_Rerendered, template, context, tmp_path)
+    assert lean.again == 1
+
+
+@pytest.mark.parametrize("tag", ["{{ r.a | ukendt }}", "{% if %}", "{{ r.a.b.c() }}"])
+def test_a_template_error_is_docxtpls_with_its_line_number(tag, tmp_path):
+    template = _template(tmp_path / "skabelon.docx")
+    doc = Document(str(template))
+    doc.tables[3].rows[2].cells[0].paragraphs[0].add_run(tag)
+    doc.save(str(template))
+    errors = []
+    for cls in (DocxTemplate, LeanTemplate):
+        with pytest.raises(Exception) as caught:
+            _render(cls, template, _context(5), tmp_path / "fejl.docx")
+        exc = caught.value
+        errors.append((type(exc), str(exc), getattr(exc, "lineno", None),
+                       list(getattr(exc, "docx_context", []))))  # fmt: skip
+    assert errors[0] == errors[1]
+    assert errors[0][1] and (errors[0][2] or tag.endswith("() }}"))
+
+
 class _Plain(DocxTemplate):
     """docxtpl as it is, where report.render_report makes a LeanTemplate."""
 

@@ -21,8 +21,10 @@ only these steps of docxtpl's `render` and `save` work differently:
 - **Line breaks and tabs in text** (`resolve_listing`) are looked for only in the paragraphs
   that contain such a character, instead of by three nested regular expressions over every
   paragraph of the document.
-- **One copy less of the rendered XML**: the line breaks docxtpl puts before paragraphs
-  for Jinja's line numbers come out by str.replace, not re.sub (`render_xml_part`).
+- **Three copies less of the rendered XML**: the line breaks docxtpl puts before paragraphs
+  for Jinja's line numbers are left out (and put in where a part must be rendered again to
+  be exact, or for an error's line number), and its escaped braces are looked for before
+  they are replaced (`render_xml_part`).
 
 Anything unusual (XML the parser has to repair, a row with its own namespace declarations)
 takes docxtpl's own path, so the document is the same either way.
@@ -74,12 +76,36 @@ class LeanTemplate(DocxTemplate):
 
     def render_xml_part(self, src_xml: str, part: Any, context: dict[str, Any],
                         jinja_env: Any = None) -> str:  # fmt: skip
-        """docxtpl's render_xml_part; the line breaks it puts before each paragraph (so that
-        Jinja's errors name a line) are taken out by str.replace instead of re.sub, which
-        holds every piece of a large document as a string of its own until it joins them."""
+        """docxtpl's render_xml_part, without the line break it puts before every paragraph
+        (so that Jinja's errors name a line) and takes out of the whole rendered text again:
+        two copies of a large body. Jinja renders the same either way, but for where the
+        breaks are. Where the rendered text has a break before a paragraph all the same (from
+        the template or from Markup), or rendering fails, the part is rendered docxtpl's way,
+        for the same text or the same error."""
+        self.current_rendering_part = part
+        try:
+            template = jinja_env.from_string(src_xml) if jinja_env else Template(src_xml)
+            dst_xml = template.render(context)
+        except Exception:  # noqa: BLE001 - raised again, with docxtpl's line numbers
+            dst_xml = None
+        if dst_xml is None or "\n<w:p" in dst_xml:
+            dst_xml = self._render_with_line_breaks(src_xml, context, jinja_env)
+        if "{_" in dst_xml or "_}" in dst_xml:  # each of docxtpl's four, found in two scans
+            dst_xml = (
+                dst_xml.replace("{_{", "{{")
+                .replace("}_}", "}}")
+                .replace("{_%", "{%")
+                .replace("%_}", "%}")
+            )
+        return self.resolve_listing(dst_xml)
+
+    def _render_with_line_breaks(self, src_xml: str, context: dict[str, Any],
+                                 jinja_env: Any) -> str:  # fmt: skip
+        """docxtpl's rendering of a part, to its escaped braces: a line break before every
+        paragraph, taken out after rendering (by str.replace: re.sub holds every piece of a
+        large document as a string of its own until it joins them)."""
         src_xml = re.sub(r"<w:p([ >])", r"\n<w:p\1", src_xml)
         try:
-            self.current_rendering_part = part
             template = jinja_env.from_string(src_xml) if jinja_env else Template(src_xml)
             dst_xml = template.render(context)
         except TemplateError as exc:
@@ -92,14 +118,7 @@ class LeanTemplate(DocxTemplate):
             raise exc
         # The same as re.sub(r"\n<w:p([ >])", r"<w:p\1"): taking out one kind of break
         # neither makes nor breaks one of the other kind.
-        dst_xml = dst_xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
-        dst_xml = (
-            dst_xml.replace("{_{", "{{")
-            .replace("}_}", "}}")
-            .replace("{_%", "{%")
-            .replace("%_}", "%}")
-        )
-        return self.resolve_listing(dst_xml)
+        return dst_xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
 
     def resolve_listing(self, xml: str) -> str:
         """docxtpl's resolve_listing, run only on the paragraphs that contain a tab, a line
