@@ -170,11 +170,13 @@ class LeanTemplate(DocxTemplate):
         if not _plain_namespaces(xml):
             return None
         try:  # text that is not UTF-8 (a lone surrogate) goes the long way, as docxtpl's
-            cut = _cut_rows(xml, _keep_words(self.keep_styles), marker)
-            if cut is None or not cut[1] or not _well_formed(xml):
+            data = xml.encode("utf-8")
+            keep = tuple(word.encode("utf-8") for word in _keep_words(self.keep_styles))
+            cut = _cut_rows(data, keep, marker.encode("utf-8"))
+            if cut is None or not cut[1] or not _well_formed(data):
                 return None
             rest, rows, widths = cut
-            tree = etree.fromstring(rest.encode("utf-8"))
+            tree = etree.fromstring(rest)
         except (UnicodeError, etree.XMLSyntaxError):
             return None
         if _markers_in_body_tables(tree, marker) != len(rows):
@@ -257,9 +259,10 @@ def _keep_pattern(styles: frozenset[str]) -> re.Pattern[bytes]:
 # --- rows cut from the text before parsing ------------------------------------------------
 
 # Start and end tags of tables and rows, with the prefix the whole body binds to _W.
-_TABLE_OR_ROW = re.compile(r"<(/?)w:(tbl|tr)(?=[\s/>])")
-_CELL = re.compile(r"<w:tc(?=[\s/>])")
-_GRID_SPAN = re.compile(r'<w:gridSpan w:val="(\d+)"/>')
+_TABLE_OR_ROW = re.compile(rb"<(/?)w:(tbl|tr)(?=[\s/>])")
+_CELL = re.compile(rb"<w:tc(?=[\s/>])")
+_GRID_SPAN = re.compile(rb'<w:gridSpan w:val="(\d+)"/>')
+_SLASH = ord("/")
 Widths = dict[int, tuple[int, int]]
 
 
@@ -292,32 +295,33 @@ def _keep_words(styles: frozenset[str]) -> tuple[str, ...]:
 
 
 def _cut_rows(
-    xml: str, keep: tuple[str, ...], marker: str
-) -> tuple[str, list[bytes], Widths] | None:
-    """The rendered body with rows of its outermost tables replaced by placeholders, the rows
-    as UTF-8, and their widths (cells, grid columns spanned); None for tags it does not follow.
+    xml: bytes, keep: tuple[bytes, ...], marker: bytes
+) -> tuple[bytes, list[bytes], Widths] | None:
+    """The rendered body (UTF-8) with rows of its outermost tables replaced by placeholders,
+    the rows, and their widths (cells, grid columns spanned); None for tags it does not follow.
 
     Parsing is most of the time of a large report (the 54 MB body of a national rate report
     takes 2.6 s), and most rows need not be parsed: finding them in the text takes a fraction
     of that. A row stays in the text, to be parsed, where it is the first of its table, holds
     a table, contains one of `keep`, or has a grid span the text cannot count as docxtpl does. A
     row cut out is written as it was rendered, which is the same XML as lxml's serialisation,
-    not always the same bytes (e.g. '<w:t></w:t>' for '<w:t/>', '&#34;' for a quote)."""
+    not always the same bytes (e.g. '<w:t></w:t>' for '<w:t/>', '&#34;' for a quote). Bytes
+    throughout: the rows are then written as they are, without encoding each."""
     keep = tuple(word for word in keep if word in xml)  # one scan, not one per row
-    pieces: list[str] = []
+    pieces: list[bytes] = []
     rows: list[bytes] = []
     widths: Widths = {}
     depth, last, start, first, nested = 0, 0, -1, False, False
     for m in _TABLE_OR_ROW.finditer(xml):
         closing, name = m.group(1), m.group(2)
-        end = xml.find(">", m.end()) + 1
-        if not closing and xml[end - 2] == "/":
-            if name == "tbl":
+        end = xml.find(b">", m.end()) + 1
+        if not closing and xml[end - 2] == _SLASH:
+            if name == b"tbl":
                 return None  # an empty table: not what Word writes
             if depth == 1:
                 start = -1
             continue
-        if name == "tbl":
+        if name == b"tbl":
             depth += -1 if closing else 1
             if depth < 0:
                 return None
@@ -335,7 +339,7 @@ def _cut_rows(
         if first or nested or any(word in row for word in keep):
             first = False
             continue
-        if "<w:gridSpan" in row:
+        if b"<w:gridSpan" in row:
             cells = _CELL.split(row)[1:]
             count, spans = len(cells), _spans(cells)
             if spans is None:
@@ -343,44 +347,44 @@ def _cut_rows(
         else:
             count, spans = len(_CELL.findall(row)), 0
         widths[len(rows)] = (count, count + spans)
-        pieces += [xml[last:begin], f"<!--{marker}{len(rows)}-->"]
-        rows.append(row.encode("utf-8"))
+        pieces += [xml[last:begin], b"<!--%s%d-->" % (marker, len(rows))]
+        rows.append(row)
         last = end
     if depth:
         return None
     pieces.append(xml[last:])
-    return "".join(pieces), rows, widths
+    return b"".join(pieces), rows, widths
 
 
-def _spans(cells: list[str]) -> int | None:
+def _spans(cells: list[bytes]) -> int | None:
     """Grid columns the cells span beyond one each, as docxtpl counts them (the first grid
     span of a cell's first tcPr); None where a span is written otherwise than lxml writes it,
     or a cell has more than one tcPr or grid span, which the text alone cannot tell apart.
     `cells`: the text from each cell's start tag to the next's."""
     extra = 0
     for cell in cells:
-        if "<w:gridSpan" not in cell:
+        if b"<w:gridSpan" not in cell:
             continue
-        head, closed, _ = cell.partition("</w:tcPr>")
+        head, closed, _ = cell.partition(b"</w:tcPr>")
         span = _GRID_SPAN.search(head)
         if (
             not closed
             or span is None
-            or cell.count("<w:gridSpan") != 1
-            or cell.count("<w:tcPr") != 1
-            or head.find("<w:tcPr") > span.start()
-            or cell[cell.find(">") - 1] == "/"
+            or cell.count(b"<w:gridSpan") != 1
+            or cell.count(b"<w:tcPr") != 1
+            or head.find(b"<w:tcPr") > span.start()
+            or cell[cell.find(b">") - 1] == _SLASH
         ):
             return None
         extra += int(span.group(1)) - 1
     return extra
 
 
-def _well_formed(xml: str) -> bool:
+def _well_formed(xml: bytes) -> bool:
     """Well-formed XML with every prefix bound, checked by expat without building a tree."""
     parser = expat.ParserCreate(namespace_separator=" ")
     try:
-        parser.Parse(xml.encode("utf-8"), True)
+        parser.Parse(xml, True)
     except expat.ExpatError:
         return False
     return True
@@ -476,5 +480,14 @@ def _write_with_rows(package: io.BytesIO, target: IO[bytes] | str, member: str, 
             entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
             entry.compress_type, entry.external_attr = info.compress_type, info.external_attr
             with out.open(entry, "w", force_zip64=size > zipfile.ZIP64_LIMIT) as stream:
+                # In pieces of a megabyte or so: a write per row costs more than the deflating.
+                chunk: list[bytes] = []
+                length = 0
                 for k, piece in enumerate(pieces):
-                    stream.write(rows[int(piece)] if k % 2 else piece)
+                    part = rows[int(piece)] if k % 2 else piece
+                    chunk.append(part)
+                    length += len(part)
+                    if length >= _CHUNK:
+                        stream.write(b"".join(chunk))
+                        chunk, length = [], 0
+                stream.write(b"".join(chunk))
