@@ -4,6 +4,8 @@
   same value and no finding.
 - `evaluate_rows_truth` evaluates the row rules of a table in one loop: the same truth as
   `evaluate_rows` row by row, and the same results where an evaluation fails.
+- `evaluate_rows` (one loop, its values kept without the sandbox's checks) gives what
+  `evaluate` gives row by row, and the sandbox still checks every other call.
 - An answer pickled from a worker process comes back equal.
 - `a.b` on a dict finds in the report's and the rules' Jinja what Jinja's own finds.
 """
@@ -14,12 +16,14 @@ import datetime as dt
 import pickle
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jinja2.exceptions import SecurityError
 
 from toolkit.reader import RawValue
 from toolkit.rounds import Respondent
-from toolkit.rules import evaluate_rows, evaluate_rows_truth
+from toolkit.rules import evaluate, evaluate_rows, evaluate_rows_truth
 from toolkit.spec import FieldSpec
 from toolkit.validate import OK, Response, Value, _Checker, coerce, fast_typing
 
@@ -119,6 +123,40 @@ def test_rules_together_as_row_by_row(rows: list, expressions: list[str]) -> Non
                 assert type(a) is type(b) and str(a) == str(b)
             else:
                 assert bool(a) == bool(b)
+
+
+VALUE_EXPRESSIONS = [
+    *EXPRESSIONS,
+    "[row.a, row.c] | select | list",
+    "row.b ~ '!' if row.b else none",
+    "{'a': row.a}.a",
+    "(range(row_number) | list)[-1]",
+]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(rows, st.sampled_from(VALUE_EXPRESSIONS))
+def test_values_together_as_row_by_row(rows: list, expression: str) -> None:
+    got = evaluate_rows(expression, rows, {})
+    assert len(got) == len(rows)
+    for value, row in zip(got, rows, strict=True):
+        try:
+            want = evaluate(expression, row)
+        except Exception as exc:  # noqa: BLE001 - then the same error in its place
+            assert type(value) is type(exc) and str(value) == str(exc)
+            continue
+        assert value == (None if want is None or type(want).__name__ == "Undefined" else want)
+
+
+def test_the_sandbox_still_checks_what_an_expression_calls() -> None:
+    def unsafe(value: object) -> object:
+        return value
+
+    unsafe.unsafe_callable = True  # type: ignore[attr-defined]
+    got = evaluate_rows("f(row.a)", [{"row": {"a": 1}}, {"row": {"a": 2}}], {"f": unsafe})
+    assert [type(v) for v in got] == [SecurityError, SecurityError]
+    with pytest.raises(SecurityError):
+        evaluate("f(1)", {"f": unsafe})
 
 
 def test_rules_together_are_one_loop_unless_one_fails() -> None:

@@ -79,8 +79,28 @@ class KeysFirst:
         return super().getattr(obj, attribute)  # type: ignore[misc]
 
 
+class _Keeper:
+    """Keeps the value of an expression for each row of `evaluate_rows`. The sandbox calls it
+    straight: it is the toolkit's own, called once per row, and the checks the sandbox and
+    Jinja's context make before every call (about 0.15 s in the report of a national rate
+    round) find nothing to do for it."""
+
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def __call__(self, value: Any) -> None:
+        self.values.append(value)
+
+
 class RuleEnvironment(KeysFirst, SandboxedEnvironment):
     """The sandbox for the spec's expressions and messages."""
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        if type(__obj) is _Keeper and len(args) == 1:  # the rest (loop variables) is Jinja's
+            return __obj(args[0])
+        return super().call(__context, __obj, *args, **kwargs)
 
 
 @cache
@@ -135,12 +155,12 @@ def evaluate_rows(expression: str, rows: list[dict[str, Any]],
     whose evaluation fails gets the exception in its place."""
     if not rows:
         return []
-    results: list[Any] = []
+    keep = _Keeper()
     try:
-        _row_loop(expression, tuple(rows[0])).render(**context, _rows=rows, _keep=results.append)
+        _row_loop(expression, tuple(rows[0])).render(**context, _rows=rows, _keep=keep)
     except Exception:  # noqa: BLE001 - found again, row by row, below
         return [_evaluate_or_error(expression, {**context, **row}) for row in rows]
-    return [None if isinstance(v, Undefined) else v for v in results]
+    return [None if isinstance(v, Undefined) else v for v in keep.values]
 
 
 def _evaluate_or_error(expression: str, context: dict[str, Any]) -> Any:
