@@ -46,6 +46,7 @@ class Result:
     runs: dict[str, list[Measured]] = field(default_factory=dict)
     stages: dict[str, list[float]] = field(default_factory=dict)
     jobs: list[int] = field(default_factory=list)
+    memory: dict[str, Measured] = field(default_factory=dict)  # one sampled run per tool
 
     def median(self, tool: str) -> float:
         return statistics.median(m.seconds for m in self.runs[tool])
@@ -54,7 +55,7 @@ class Result:
         return statistics.median(m.cpu_seconds for m in self.runs[tool])
 
     def peak_mb(self, tool: str) -> float:
-        return max(m.peak_bytes for m in self.runs[tool]) / 1e6
+        return self.memory[tool].peak_bytes / 1e6
 
 
 def report_rows(report: Path) -> int:
@@ -116,9 +117,11 @@ def measure(kind: str, n: int, folder: Path, runs: int, jobs: int | None, say,
                         if m:
                             seconds = float(m["seconds"].replace(",", "."))
                             result.stages.setdefault(m["stage"], []).append(seconds)
-                mb = measured.peak_bytes / 1e6
                 say(f"    run {i + 1}/{runs} {tool:<8} {measured.seconds:7.2f} s"
-                    f" (CPU {measured.cpu_seconds:6.2f} s) {mb:6.0f} MB")  # fmt: skip
+                    f" (CPU {measured.cpu_seconds:6.2f} s)")  # fmt: skip
+        for tool in TOOLS:  # sampling slows a run: memory is measured in a run of its own
+            result.memory[tool] = run(cmds[tool], env, home, sample=True)
+            say(f"    memory  {tool:<8} {result.peak_mb(tool):6.0f} MB")
     return result
 
 

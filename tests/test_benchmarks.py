@@ -119,3 +119,21 @@ def test_harness_prints_a_table_for_every_size(bench, capsys, monkeypatch, tmp_p
     assert [line.split("|")[2].strip() for line in lines] == ["2", "3", "2", "3"]
     assert "toolkit/floor" in out and "læsning og validering" in out
     assert (tmp_path / "results" / "latest.md").read_text(encoding="utf-8") in out
+
+    peaks = [line.split("|")[10].split("/") for line in lines[:2]]
+    assert all(float(mb) > 0 for peak in peaks for mb in peak)
+
+
+def test_timed_runs_are_not_sampled_for_memory(bench, monkeypatch):
+    """Sampling /proc slows the command measured: only the memory run samples."""
+    import measure
+
+    sampled: list[int] = []
+    tree_memory = measure.tree_memory
+    monkeypatch.setattr(measure, "tree_memory", lambda pid: sampled.append(pid) or tree_memory(pid))
+    command = [sys.executable, "-c", "import time; b = bytearray(50_000_000); time.sleep(0.3)"]
+    timed = measure.run(command)
+    assert not sampled and timed.seconds >= 0.3
+    memory = measure.run(command, sample=True)
+    if measure.PROC.is_dir():
+        assert sampled and memory.peak_bytes >= 50_000_000
