@@ -8,6 +8,8 @@
   `evaluate` gives row by row, and the sandbox still checks every other call.
 - An answer pickled from a worker process comes back equal.
 - `a.b` on a dict finds in the report's and the rules' Jinja what Jinja's own finds.
+- The consolidated workbook's rows, written column by column, are the cells `_cell` writes one
+  by one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from toolkit.reader import RawValue
 from toolkit.rounds import Respondent
 from toolkit.rules import evaluate, evaluate_rows, evaluate_rows_truth
 from toolkit.spec import FieldSpec
+from toolkit.tablebook import _cell, _rows_xml
 from toolkit.validate import OK, Response, Value, _Checker, coerce, fast_typing
 
 SETTINGS = settings(max_examples=400, deadline=None, derandomize=True, database=None)
@@ -220,3 +223,34 @@ def test_keys_first_finds_what_jinja_finds(record, name):
                 return type(exc).__name__
 
         assert render(ours) == render(theirs)
+
+
+cell_values = st.one_of(
+    st.none(),
+    st.text(max_size=12),
+    st.sampled_from(["Aalborg", "Aalborg", " ", "a_x0041_", "<&>", "linje\nlinje", "\x01"]),
+    st.integers(-(10**17), 10**17),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 1, 1)),
+)
+# A column of one type (as most are) or of any: each way through the writer.
+column_kinds = st.sampled_from([st.text(max_size=8), st.floats(), st.integers(-99, 99),
+                                cell_values])  # fmt: skip
+
+
+@SETTINGS
+@given(st.lists(column_kinds, max_size=5).flatmap(
+    lambda kinds: st.lists(st.tuples(*kinds), max_size=12)),
+    st.integers(2, 10**6))  # fmt: skip
+def test_rows_written_by_column_are_cells_written_one_by_one(rows: list, first: int) -> None:
+    width = len(rows[0]) if rows else 0
+    prefixes = [f'<c s="2" r="{chr(65 + j)}' for j in range(width)]
+    got = _rows_xml(prefixes, first, rows, [{} for _ in prefixes])
+    want = "".join(
+        f'<row r="{r}">'
+        + "".join(_cell(p, str(r), v, {}) for p, v in zip(prefixes, row, strict=True))
+        + "</row>"
+        for r, row in enumerate(rows, start=first)
+    )
+    assert got == want
