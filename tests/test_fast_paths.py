@@ -151,6 +151,15 @@ def test_values_together_as_row_by_row(rows: list, expression: str) -> None:
         assert value == (None if want is None or type(want).__name__ == "Undefined" else want)
 
 
+def test_an_expression_cannot_reach_the_kept_values() -> None:
+    """Found by review: the keeper's list was an attribute an expression could read and grow."""
+    rows = [{"x": 1}, {"x": 2}, {"x": 3}]
+    assert evaluate_rows("_keep.values | length", rows, {}) == [0, 0, 0]
+    grown = evaluate_rows("_keep._values.append(9) or x", rows, {})
+    assert len(grown) == 3 and all(isinstance(v, Exception) for v in grown)
+    assert evaluate_rows("1), value=(x", rows, {}) != [1, 1, 1]  # keywords: Jinja's own way
+
+
 def test_the_sandbox_still_checks_what_an_expression_calls() -> None:
     def unsafe(value: object) -> object:
         return value
