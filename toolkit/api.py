@@ -3,36 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .charts import draw_charts
+from .charts import draw_charts, load_matplotlib
 from .danish import format_date
-from .feedback import FEEDBACK_FOLDER, Sent, for_respondent, write_feedback
 from .files import atomic_dir
 from .findings import Finding
 from .form import Form, build_form
 from .intake import Intake, collect, count_files
-from .merge import Merged, merge
 from .prefill import Prefill, load_prefill
-from .publish import (
-    findings_frame,
-    write_consolidated_workbook,
-    write_csv,
-    write_findings_json,
-)
-from .report import build_context, render_report, template_names
 from .rounds import Round, load_round, scaffold_round
 from .stages import Forked, Stages, can_fork, default_jobs, paused_gc
 from .status import StatusLine, respondent_status, status_frame
 from .writer import blank_file_name, write_blank_workbook
 
+# What writes the outputs (feedback, merge, publish, report: pandas, python-docx, docxtpl) is
+# imported where it is used, not here. `toolkit validate` and `status` start without it, and a
+# build imports it while worker processes read the workbooks (`_import_writers`).
+
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .feedback import Sent
+    from .merge import Merged
     from .remind import Reminder
-
 TEMPLATES_FOLDER = "skabeloner"
 RESULT_FOLDER = "resultat"
 REPORT_NAME = "rapport.docx"
@@ -134,16 +132,19 @@ def _no_answer(rnd: Round, intake: Intake, today: dt.date) -> list[Finding]:
 
 
 def check_round(name: str, today: dt.date | None = None, *, jobs: int | None = None,
-                stages: Stages | None = None) -> Checked:  # fmt: skip
+                stages: Stages | None = None,
+                while_reading: Callable[[Form], None] | None = None) -> Checked:  # fmt: skip
     """Read and validate every file in the round folder, with `jobs` processes (None: as
-    many as pay for the round's size; the result is the same for any number)."""
+    many as pay for the round's size; the result is the same for any number).
+    `while_reading(form)` runs here while worker processes read (or first, if none do)."""
     stages = stages or Stages()
     with stages.stage(STAGE_OPEN):
         rnd, form = open_round(name)
     files = count_files(rnd)
     stages.jobs = default_jobs(files) if jobs is None else max(1, jobs)
+    meanwhile = None if while_reading is None else functools.partial(while_reading, form)
     with stages.stage(STAGE_READ, files) as advance, paused_gc():
-        intake = collect(rnd, form, stages.jobs, advance)
+        intake = collect(rnd, form, stages.jobs, advance, meanwhile)
     found = intake.all_findings() + _no_answer(rnd, intake, today or dt.date.today())
     return Checked(rnd, form, intake, _ordered(found, form))
 
@@ -162,6 +163,8 @@ class Feedback:
 
 def _feedback(checked: Checked, today: dt.date) -> Feedback:
     """Write outputs/<round>/tilbagemelding/ whole: stale files of earlier runs disappear."""
+    from .feedback import FEEDBACK_FOLDER, write_feedback
+
     target = checked.round.output_dir / FEEDBACK_FOLDER
     with atomic_dir(target) as staging:
         sent = write_feedback(checked.form, checked.intake, staging, today)
@@ -197,6 +200,9 @@ def _blanks(rnd: Round, form: Form, codes: list[str]) -> dict[str, Path]:
 
 def remind_round(name: str, today: dt.date | None = None) -> Reminded:
     """Draft e-mails (.eml) to every respondent who is missing or has errors. Nothing is sent."""
+    from .feedback import for_respondent
+    from .remind import REMINDER_FOLDER, write_reminders  # the e-mail package only for this
+
     today = today or dt.date.today()
     checked = check_round(name, today)
     feedback = _feedback(checked, today)
@@ -205,8 +211,6 @@ def remind_round(name: str, today: dt.date | None = None) -> Reminded:
     blanks = _blanks(rnd, form, [line.code for line in lines if line.state == "mangler"])
     findings = {code: for_respondent(r) for code, r in checked.intake.responses.items()}
     sent = {s.code: s for s in feedback.sent}
-    from .remind import REMINDER_FOLDER, write_reminders  # the e-mail package only for this
-
     target = rnd.output_dir / REMINDER_FOLDER
     with atomic_dir(target) as staging:
         reminders = write_reminders(form, lines, sent, findings, blanks, staging, today)
@@ -234,7 +238,10 @@ def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
     """
     today = today or dt.date.today()
     stages = stages or Stages()
-    checked = check_round(name, today, jobs=jobs, stages=stages)
+    checked = check_round(name, today, jobs=jobs, stages=stages, while_reading=_import_writers)
+    from .merge import merge  # imported by now, while the workbooks were read
+    from .publish import write_csv
+
     if stages.jobs > 1 and can_fork():
         with paused_gc():
             return _build_in_parallel(checked, today, stages)
@@ -257,7 +264,21 @@ def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
     return Built(checked, merged, target, target / REPORT_NAME, target / WORKBOOK_NAME, feedback)
 
 
+def _import_writers(form: Form) -> None:
+    """Import what writes the outputs (pandas, python-docx, docxtpl; matplotlib for a report
+    with charts). At half a second to a second, it would otherwise hold up a build with a core
+    idle; done while worker processes read, it takes the time they leave."""
+    from . import feedback, merge, publish, report  # noqa: F401
+
+    if form.spec.charts:
+        load_matplotlib()
+
+
 def _build_in_parallel(checked: Checked, today: dt.date, stages: Stages) -> Built:
+    from .feedback import FEEDBACK_FOLDER
+    from .merge import merge
+    from .publish import write_csv
+
     with stages.stage(STAGE_MERGE):
         merged = merge(checked.form, checked.intake)
     target = checked.round.output_dir / RESULT_FOLDER
@@ -283,6 +304,8 @@ def _build_in_parallel(checked: Checked, today: dt.date, stages: Stages) -> Buil
 
 def _write_report(checked: Checked, merged: Merged, today: dt.date, staging: Path,
                   stages: Stages) -> None:  # fmt: skip
+    from .report import build_context, render_report, template_names
+
     template = checked.round.spec.report_template
     with stages.stage(STAGE_CONTEXT):
         used = template_names(template)
@@ -293,18 +316,24 @@ def _write_report(checked: Checked, merged: Merged, today: dt.date, staging: Pat
 
 
 def _status(checked: Checked, merged: Merged, today: dt.date, sent: list[Sent]) -> pd.DataFrame:
+    from .feedback import FEEDBACK_FOLDER
+
     written = {s.code: f"{FEEDBACK_FOLDER}/{s.path.name}" for s in sent if s.path}
     return status_frame(round_status(checked, today), merged.completeness, written)
 
 
 def _write_workbook(checked: Checked, merged: Merged, status: pd.DataFrame,
                     staging: Path) -> None:  # fmt: skip
+    from .publish import write_consolidated_workbook
+
     title = checked.round.config.title
     write_consolidated_workbook(merged, checked.findings, staging / WORKBOOK_NAME, title, status)
 
 
 def _write_data(checked: Checked, merged: Merged, staging: Path) -> None:
     """The CSV files of the datasets and the findings (status.csv comes with the status)."""
+    from .publish import findings_frame, write_csv, write_findings_json
+
     data = staging / "data"
     data.mkdir(exist_ok=True)
     for dataset, frame in merged.datasets.items():

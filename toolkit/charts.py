@@ -122,6 +122,14 @@ def _panel(ax: Any, panel: dict[str, Any], kind: str, value_label: str, last: bo
         ax.set_xlabel(value_label, fontsize=8)
 
 
+def load_matplotlib() -> None:
+    """Import what drawing takes (half a second), ahead of the first chart: a build does it
+    while worker processes read the workbooks."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    import matplotlib.ticker  # noqa: F401
+
+
 def draw_chart(chart: dict[str, Any], target: Path) -> Path:
     """Draw one chart (an entry of the context's `chart_data`) as a PNG, whole or not at all.
 

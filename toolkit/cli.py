@@ -408,9 +408,10 @@ def main() -> None:
     closed and every process joined by then, and freeing a national round's objects one by one
     took a quarter of a second (more for larger rounds) after the work was done.
 
-    The objects made by importing (pandas, docxtpl and the rest: several hundred thousand) are
-    frozen first, so that the cycle collector never walks them again while the round is read;
-    it did so every few thousand new objects."""
+    The objects made by importing are frozen first, so that the cycle collector never walks
+    them again while the round is read. What writes the outputs (pandas, docxtpl and the rest:
+    several hundred thousand objects) is imported later, by a build, with the collector paused
+    (api._import_writers)."""
     gc.freeze()
     try:
         app()

@@ -121,27 +121,35 @@ def _read_in_worker(item: tuple[Path, str]) -> _Read:
 
 
 def _read_all(items: list[tuple[Path, str]], form: Form, jobs: int,
-              advance: Callable[[int], None]) -> Iterator[_Read]:  # fmt: skip
+              advance: Callable[[int], None],
+              while_reading: Callable[[], None] | None) -> Iterator[_Read]:  # fmt: skip
     """Results in the order of `items`, whether read here or by `jobs` worker processes."""
     if jobs <= 1 or len(items) < 2:
+        if while_reading is not None:
+            while_reading()
         for path, display in items:
             yield _read_one(path, display, form)
             advance(1)
         return
     chunk = max(1, len(items) // (jobs * 4))
     with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(form,)) as pool:
-        for result in pool.map(_read_in_worker, items, chunksize=chunk):
+        results = pool.map(_read_in_worker, items, chunksize=chunk)  # the workers start here
+        if while_reading is not None:
+            while_reading()
+        for result in results:
             yield result
             advance(1)
 
 
 def collect(rnd: Round, form: Form, jobs: int | None = None,
-            advance: Callable[[int], None] | None = None) -> Intake:  # fmt: skip
+            advance: Callable[[int], None] | None = None,
+            while_reading: Callable[[], None] | None = None) -> Intake:  # fmt: skip
     """Read a round folder. Inputs are only ever opened for reading.
 
     `jobs` processes read the workbooks (None: one per idle core for a large round, see
     stages.default_jobs); the result is the same for any number. `advance` is called with 1
-    per file read.
+    per file read. `while_reading` is called once: as soon as the worker processes have
+    started, so that this process works meanwhile, or first if this process reads alone.
     """
     intake = Intake()
     candidates: dict[str, list[tuple[FileRecord, Response]]] = {}
@@ -158,7 +166,7 @@ def collect(rnd: Round, form: Form, jobs: int | None = None,
             continue
         to_read.append((path, display))
     jobs = default_jobs(len(to_read)) if jobs is None else max(1, jobs)
-    reads = _read_all(to_read, form, jobs, advance or (lambda _n: None))
+    reads = _read_all(to_read, form, jobs, advance or (lambda _n: None), while_reading)
     results = {path: read for (path, _display), read in zip(to_read, reads, strict=True)}
     for record in intake.files:
         if record.path in skipped:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .danish import format_date, format_datetime
 from .intake import FileRecord, Intake
 from .rounds import RoundConfig
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Set in the hidden metadata of a feedback workbook (see feedback.py); read here to tell that
 # the file that counts is a corrected feedback workbook.
@@ -133,6 +135,8 @@ def status_frame(lines: list[StatusLine], completeness: pd.DataFrame,
 
     `sent` maps a respondent code to the feedback file or receipt written for it.
     """
+    import pandas as pd  # here: `toolkit status` and `validate` start without pandas
+
     fill = completeness.set_index("respondent_kode")
     rows = []
     for line in lines:

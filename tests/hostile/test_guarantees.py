@@ -18,6 +18,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 import toolkit.api
+import toolkit.publish
+import toolkit.report
 
 from ..helpers import CU_ROUND, REPO, hash_tree, offer, valid_cu_values
 from .cases import EMOJI_RTL, JINJA_BLOCK, MARKUP
@@ -31,13 +33,13 @@ TODAY = dt.date(2026, 11, 23)
 SLOW_BUILD = textwrap.dedent(
     """
     import sys, time
-    import toolkit.api
+    import toolkit.publish
 
     def stuck(frame, target):
         (target.parent.parent / "STUCK").write_text("csv")
         time.sleep(120)
 
-    toolkit.api.write_csv = stuck
+    toolkit.publish.write_csv = stuck
     sys.argv = ["toolkit", "build", sys.argv[1]]
     from toolkit.cli import main
     main()
@@ -87,19 +89,26 @@ def test_a_build_killed_midway_leaves_the_previous_outputs(project):
     assert "860,Hjørring Kommune,modtaget" in status
 
 
-@pytest.mark.parametrize("step", ["render_report", "write_consolidated_workbook", "write_csv"])
-def test_a_build_failing_in_a_step_leaves_the_previous_outputs(project, monkeypatch, step):
+@pytest.mark.parametrize(
+    ("module", "step"),
+    [
+        (toolkit.report, "render_report"),
+        (toolkit.publish, "write_consolidated_workbook"),
+        (toolkit.publish, "write_csv"),
+    ],
+)
+def test_a_build_failing_in_a_step_leaves_the_previous_outputs(project, monkeypatch, module, step):
     _answers(project)
     assert project.run("build", CU_ROUND).exit_code == 0
     before = hash_tree(project.result_dir)
     project.fill_valid("860")
-    real = getattr(toolkit.api, step)
+    real = getattr(module, step)
 
     def fail_halfway(*args, **kwargs):
         real(*args, **kwargs)  # the file is written, then the disk is full
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(toolkit.api, step, fail_halfway)
+    monkeypatch.setattr(module, step, fail_halfway)
     with pytest.raises(OSError, match="No space left"):
         project.run("build", CU_ROUND)
     assert hash_tree(project.result_dir) == before
