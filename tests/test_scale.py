@@ -129,7 +129,7 @@ def test_jobs_must_be_a_positive_number(project):
 
 def test_verbose_prints_the_time_of_each_stage(project):
     project.fill_valid(CU_CODES[0])
-    result = project.run("build", project.round, "--verbose")
+    result = project.run("build", project.round, "--verbose", "--jobs", "1")
     assert result.exit_code == 0, result.output
     stages = [line.split()[1:-2] for line in result.stderr.splitlines() if "tid" in line]
     names = [" ".join(words) for words in stages]
@@ -219,6 +219,21 @@ def test_default_jobs_use_every_usable_core_for_a_large_round_whatever_the_load(
     monkeypatch.setattr(stages, "usable_cores", lambda: 64)
     assert stages.default_jobs(1000) == 8
     assert stages.default_jobs(36) == 3  # a dozen files per process at least
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_by_default_two_cores_write_in_parallel_even_for_a_small_round(project, monkeypatch,
+                                                                       cores):  # fmt: skip
+    """Reading a dozen files in worker processes does not pay; writing beside the report does."""
+    from toolkit import stages
+
+    monkeypatch.setattr(stages, "usable_cores", lambda: cores)
+    project.fill_valid(CU_CODES[0])
+    result = project.run("build", project.round, "--verbose")
+    assert result.exit_code == 0, result.output
+    parallel = [line for line in result.stderr.splitlines() if "(parallelt)" in line]
+    assert len(parallel) == (3 if cores == 2 else 0), result.stderr
+    assert f"processer: {cores}" in result.stderr
 
 
 def test_verbose_with_two_processes_names_the_stages_run_in_parallel(project):

@@ -17,7 +17,7 @@ from .form import Form, build_form
 from .intake import Intake, collect, count_files
 from .prefill import Prefill, load_prefill
 from .rounds import Round, load_round, scaffold_round
-from .stages import Forked, Stages, can_fork, default_jobs, paused_gc
+from .stages import Forked, Stages, default_jobs, paused_gc, writes_in_parallel
 from .status import StatusLine, respondent_status, status_frame
 from .writer import blank_file_name, write_blank_workbook
 
@@ -232,9 +232,10 @@ def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
                 stages: Stages | None = None) -> Built:  # fmt: skip
     """Validate, merge and render everything into outputs/<round>/resultat/, whole or not at all.
 
-    With more than one process (`jobs`, or by default for a large round), the feedback files
-    with the consolidated workbook, and the CSV files, are written by two forked processes
-    while this one writes the report; the files are the same as with one process.
+    With more than one process (`jobs`, or by default with two usable cores), the feedback
+    files with the consolidated workbook, and the CSV files, are written by two forked processes
+    while this one writes the report; `jobs` processes read the workbooks (by default as many
+    as pay for the round's size). The files are the same for any number of processes.
     """
     today = today or dt.date.today()
     stages = stages or Stages()
@@ -242,7 +243,8 @@ def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
     from .merge import merge  # imported by now, while the workbooks were read
     from .publish import write_csv
 
-    if stages.jobs > 1 and can_fork():
+    if writes_in_parallel(jobs):
+        stages.jobs = max(stages.jobs, 2)
         with paused_gc():
             return _build_in_parallel(checked, today, stages)
     # Not with the cycle collector paused: openpyxl's and python-docx's objects live in cycles,

@@ -49,8 +49,8 @@ JobsOpt = Annotated[
     int | None,
     typer.Option(
         "--jobs", "-j", min=1,
-        help="Antal processer til at læse regnearkene og skrive filerne (standard: én pr. kerne "
-        "ved 24 filer eller flere).",
+        help="Antal processer til at læse regnearkene og skrive filerne (standard: læsning med "
+        "én pr. kerne ved 24 filer eller flere, skrivning med to, når der er to kerner).",
     ),
 ]  # fmt: skip
 VerboseOpt = Annotated[

@@ -28,7 +28,7 @@ class Stages:
         self.listener = listener
         self.seconds: dict[str, float] = {}
         self.parallel: dict[str, float] = {}  # stages run by other processes meanwhile
-        self.jobs = 1  # processes that read the workbooks and write the outputs
+        self.jobs = 1  # processes that read the workbooks, or write the outputs, at once
 
     @contextlib.contextmanager
     def stage(self, name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
@@ -78,15 +78,26 @@ def usable_cores() -> int:
 
 
 def default_jobs(files: int) -> int:
-    """Processes for a build of `files` files when the user does not say.
+    """Processes that read `files` files when the user does not say.
 
-    One for a regional round, where starting processes costs more than it saves. Otherwise one
-    per usable core, at most 8 and one per dozen files. The load average is not asked: it lags
-    by a minute, so right after a build (or a benchmark run) it called a free machine busy.
+    One for a regional round, where starting worker processes costs more than it saves.
+    Otherwise one per usable core, at most 8 and one per dozen files. The load average is not
+    asked: it lags by a minute, so right after a build (or a benchmark run) it called a free
+    machine busy.
     """
     if files < 24:
         return 1
     return max(1, min(usable_cores(), 8, files // 12))
+
+
+def writes_in_parallel(jobs: int | None) -> bool:
+    """Whether a build forks two processes to write beside the report: with `jobs` above one,
+    or by default when two cores can run them. Unlike reading, this pays for a regional round
+    too (a rate round of 12 operators: 1.80 -> 1.51 s), and costs nothing measurable for a
+    small one: forking needs no start-up."""
+    if not can_fork():
+        return False
+    return usable_cores() > 1 if jobs is None else jobs > 1
 
 
 def can_fork() -> bool:
