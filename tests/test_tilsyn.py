@@ -254,3 +254,62 @@ def test_round_extends_the_history_and_builds_without_answers(home):
     assert texts(table.rows[-1])[0] == "2025" and "Overgange" in texts(table.rows[-1])[2]
     (by_type,) = table_with_header(document, "Tilbudstype", "Anmeldt", "Uanmeldt", "I alt")
     assert texts(by_type.rows[-1]) == ["I alt", "0", "0", "0"]
+
+
+def _chart_data(demo) -> dict:
+    import datetime as dt
+
+    from toolkit.merge import merge
+    from toolkit.report import build_context
+
+    checked = demo["checked"]
+    merged = merge(checked.form, checked.intake)
+    today = dt.date(2026, 3, 1)
+    return build_context(checked.form, checked.intake, merged, checked.findings, today)[
+        "chart_data"
+    ]
+
+
+def test_charts_drawn_by_several_processes_are_the_same_files(demo, tmp_path, monkeypatch):
+    """Forked processes draw a share of the charts each; the PNG files do not change."""
+    import os
+
+    from toolkit import charts
+
+    data = _chart_data(demo)
+    drawers = tmp_path / "drawers.txt"
+    real = charts.draw_chart
+
+    def noted(chart, target):
+        with drawers.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        return real(chart, target)
+
+    monkeypatch.setattr(charts, "draw_chart", noted)
+    made = {}
+    for processes in (1, 2, 3):
+        drawers.unlink(missing_ok=True)
+        images = charts.Charts(data, tmp_path / f"p{processes}", processes).drawn()
+        made[processes] = {cid: path.read_bytes() for cid, path in images.items()}
+        pids = drawers.read_text().split()
+        assert len(pids) == 3 and len(set(pids)) == processes
+        assert str(os.getpid()) in pids  # this process draws its share too
+    assert made[1] == made[2] == made[3] and len(made[1]) == 3
+
+
+def test_a_chart_failing_in_a_forked_process_fails_with_its_error(demo, tmp_path, monkeypatch):
+    from toolkit import charts
+
+    data = _chart_data(demo)
+    second = list(data)[1]  # drawn by the forked process of two
+    real = charts.draw_chart
+
+    def broken(chart, target):
+        if target.stem == second:
+            raise ValueError("tegning fejlede")
+        return real(chart, target)
+
+    monkeypatch.setattr(charts, "draw_chart", broken)
+    with pytest.raises(ValueError, match="tegning fejlede") as caught:
+        charts.Charts(data, tmp_path / "figurer", 2).drawn()
+    assert any("parallel proces" in note for note in caught.value.__notes__)

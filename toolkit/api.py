@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .charts import draw_charts, load_matplotlib
+from .charts import Charts, load_matplotlib
 from .danish import format_date
 from .files import atomic_dir
 from .findings import Finding
@@ -312,9 +312,9 @@ def _write_report(checked: Checked, merged: Merged, today: dt.date, staging: Pat
     with stages.stage(STAGE_CONTEXT):
         used = template_names(template)
         context = build_context(checked.form, checked.intake, merged, checked.findings, today, used)
+    charts = Charts(context["chart_data"], staging / CHARTS_FOLDER, stages.jobs)  # forks here
     with stages.stage(STAGE_REPORT):
-        images = draw_charts(context["chart_data"], staging / CHARTS_FOLDER)
-        render_report(template, context, staging / REPORT_NAME, images)
+        render_report(template, context, staging / REPORT_NAME, charts.drawn())
 
 
 def _status(checked: Checked, merged: Merged, today: dt.date, sent: list[Sent]) -> pd.DataFrame:

@@ -108,7 +108,8 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _run_and_send(sender: Any, func: Callable[..., object], args: tuple[object, ...]) -> None:
+def _run_and_send(sender: Any, func: Callable[..., object], args: tuple[object, ...],
+                  behind: bool) -> None:  # fmt: skip
     import gc
     import os
     import pickle
@@ -116,8 +117,8 @@ def _run_and_send(sender: Any, func: Callable[..., object], args: tuple[object, 
 
     gc.enable()  # the parent's objects are frozen: the collector sees only the child's own
     with contextlib.suppress(AttributeError, OSError):
-        # The parent's share (the report) is the longest chain: it goes first for a core.
-        os.nice(5)
+        if behind:  # the parent's share (the report) is the longest chain: it goes first
+            os.nice(5)
     try:
         payload = pickle.dumps(("ok", func(*args), ""))
     except BaseException as exc:  # reported to the parent, which raises it there
@@ -140,7 +141,9 @@ class Forked:
     not touch (and so copy) the memory it shares with the parent.
     """
 
-    def __init__(self, func: Callable[..., object], *args: object):
+    def __init__(self, func: Callable[..., object], *args: object, behind: bool = True):
+        """`behind`: the child yields a core to the parent, whose work is the longer; not so
+        for work the parent waits for next."""
         import gc
         import multiprocessing
 
@@ -151,7 +154,7 @@ class Forked:
         gc.freeze()
         try:
             self.process = context.Process(
-                target=_run_and_send, args=(sender, func, args), daemon=True
+                target=_run_and_send, args=(sender, func, args, behind), daemon=True
             )
             self.process.start()
         finally:
