@@ -10,6 +10,7 @@
 - `a.b` on a dict finds in the report's and the rules' Jinja what Jinja's own finds.
 - The consolidated workbook's rows, written column by column, are the cells `_cell` writes one
   by one.
+- The CSV files, written by Python's csv module, are the bytes pandas' to_csv writes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2.exceptions import SecurityError
 
+from toolkit.publish import _write_csv_with_pandas, write_csv
 from toolkit.reader import RawValue
 from toolkit.rounds import Respondent
 from toolkit.rules import evaluate, evaluate_rows, evaluate_rows_truth
@@ -263,3 +265,61 @@ def test_rows_written_by_column_are_cells_written_one_by_one(rows: list, first: 
         for r, row in enumerate(rows, start=first)
     )
     assert got == want
+
+
+csv_texts = st.one_of(
+    st.text(max_size=10),
+    st.sampled_from(["=1+1", "+45", "-3", "@navn", "\tx", "\rx", 'a "b", c', "x\ny", "æøå", ""]),
+)
+csv_objects = st.one_of(
+    cell_values, csv_texts, st.just(float("nan")),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2),
+    st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+)  # fmt: skip
+
+
+def _csv_column(draw, n: int):
+    import pandas as pd
+
+    # The types of the toolkit's frames most often; pandas' own types (its way) now and then.
+    common = ["object", "object", "str", "str", "int", "float", "float", "bool"]
+    kind = draw(st.sampled_from([*common, *common, "dates", "Int64"]))
+    if kind == "object":
+        return pd.Series(draw(st.lists(csv_objects, min_size=n, max_size=n)), dtype=object)
+    if kind == "str":
+        texts = st.one_of(st.none(), csv_texts)
+        return pd.Series(draw(st.lists(texts, min_size=n, max_size=n)), dtype="str")
+    if kind == "int":
+        ints = st.integers(-(2**63), 2**63 - 1)
+        return pd.Series(draw(st.lists(ints, min_size=n, max_size=n)), dtype="int64")
+    if kind == "float":
+        floats = st.one_of(st.just(float("nan")), st.floats())
+        return pd.Series(draw(st.lists(floats, min_size=n, max_size=n)), dtype="float64")
+    if kind == "bool":
+        return pd.Series(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    if kind == "Int64":  # pandas' own type, with missing values: pandas' way
+        ints = st.one_of(st.none(), st.integers(-99, 99))
+        return pd.Series(draw(st.lists(ints, min_size=n, max_size=n)), dtype="Int64")
+    days = st.one_of(st.none(), st.dates(min_value=dt.date(1900, 1, 1)))
+    return pd.Series(draw(st.lists(days, min_size=n, max_size=n)), dtype="datetime64[s]")
+
+
+@st.composite
+def csv_frames(draw):
+    import pandas as pd
+
+    n = draw(st.integers(0, 8))
+    names = draw(st.lists(csv_texts, max_size=5, unique=True))
+    return pd.DataFrame({name: _csv_column(draw, n) for name in names})
+
+
+@SETTINGS
+@given(csv_frames())
+def test_csv_files_are_the_bytes_pandas_writes(frame) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        ours, theirs = Path(folder) / "ours.csv", Path(folder) / "theirs.csv"
+        write_csv(frame, ours)
+        _write_csv_with_pandas(frame, theirs)
+        assert ours.read_bytes() == theirs.read_bytes()

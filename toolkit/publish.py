@@ -5,11 +5,13 @@ Respondent text is written as text only: nothing becomes a formula or a link.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .findings import SEVERITY_DA, Finding
@@ -41,6 +43,44 @@ def inert_csv_text(value: Any) -> Any:
 
 
 def write_csv(frame: pd.DataFrame, target: Path) -> None:
+    """UTF-8 with a byte order mark (Excel reads it as Danish text), formula starts made inert.
+
+    Written by Python's csv module from one list per column: the same bytes as pandas'
+    to_csv (tested), in two thirds of the time (0.93 s for the 400,000 rows of the national
+    rate round). A column of any other type than text, numbers or truth values (a date column,
+    say) sends the whole frame pandas' way."""
+    columns = [_csv_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    if not columns or any(c is None for c in columns):
+        _write_csv_with_pandas(frame, target)
+        return
+    with open(target, "w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(frame.columns)
+        writer.writerows(zip(*columns, strict=True))
+
+
+def _csv_column(series: pd.Series) -> list[Any] | None:
+    """A column's values as to_csv writes them (a missing value of any kind as "", formula
+    starts inert), or None for a type that only pandas formats as it does (dates)."""
+    values = series.tolist()
+    dtype = series.dtype
+    if series.dtype == object:
+        missing = series.isna().tolist()
+        return ["" if m else inert_csv_text(v) for v, m in zip(values, missing, strict=True)]
+    if pd.api.types.is_string_dtype(dtype):  # pandas 3's 'str': text, or missing
+        risky = {v for v in set(values) if isinstance(v, str) and v.startswith(_FORMULA_START)}
+        if not risky and not series.hasnans:
+            return values
+        return ["'" + v if v in risky else v if isinstance(v, str) else "" for v in values]
+    numbers = pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
+    if numbers and isinstance(dtype, np.dtype):  # numpy's: never missing
+        return values
+    if pd.api.types.is_float_dtype(dtype) and dtype == np.float64:
+        return ["" if v != v else v for v in values]
+    return None
+
+
+def _write_csv_with_pandas(frame: pd.DataFrame, target: Path) -> None:
     safe = frame.copy()
     for column in safe.columns:
         series = safe[column]
