@@ -8,8 +8,8 @@
   `evaluate` gives row by row, and the sandbox still checks every other call.
 - An answer pickled from a worker process comes back equal.
 - `a.b` on a dict finds in the report's and the rules' Jinja what Jinja's own finds.
-- The consolidated workbook's rows, written column by column, are the cells `_cell` writes one
-  by one.
+- The consolidated workbook's rows, written column by column as UTF-8, are the cells `_cell`
+  writes one by one.
 - The CSV files, written by Python's csv module, are the bytes pandas' to_csv writes.
 """
 
@@ -257,7 +257,7 @@ column_kinds = st.sampled_from([st.text(max_size=8), st.floats(), st.integers(-9
 def test_rows_written_by_column_are_cells_written_one_by_one(rows: list, first: int) -> None:
     width = len(rows[0]) if rows else 0
     prefixes = [f'<c s="2" r="{chr(65 + j)}' for j in range(width)]
-    got = _rows_xml(prefixes, first, rows, [{} for _ in prefixes])
+    got = _rows_xml([p.encode() for p in prefixes], first, rows, [{} for _ in prefixes]).decode()
     want = "".join(
         f'<row r="{r}">'
         + "".join(_cell(p, str(r), v, {}) for p, v in zip(prefixes, row, strict=True))
