@@ -323,3 +323,16 @@ def test_csv_files_are_the_bytes_pandas_writes(frame) -> None:
         write_csv(frame, ours)
         _write_csv_with_pandas(frame, theirs)
         assert ours.read_bytes() == theirs.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "names",
+    [[float("nan"), "b"], [("a", "x"), ("b", "y")], [dt.datetime(2020, 1, 1), "b"], [1, 2]],
+)
+def test_csv_files_with_names_that_are_not_text_are_pandas_own(names, tmp_path) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame([["x", 1], ["y", 2]], columns=pd.Index(names, tupleize_cols=True))
+    write_csv(frame, tmp_path / "ours.csv")
+    _write_csv_with_pandas(frame, tmp_path / "theirs.csv")
+    assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "theirs.csv").read_bytes()

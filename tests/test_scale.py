@@ -163,6 +163,42 @@ def test_progress_bar_shows_on_a_terminal(project, monkeypatch):
     assert "læsning og validering" not in plain.output
 
 
+def test_no_thread_of_the_progress_bar_outlives_its_stage(monkeypatch):
+    """A build forks between stages; rich's spinner thread must be gone by then."""
+    import threading
+    import time
+
+    monkeypatch.setattr(toolkit.cli, "err", Console(file=io.StringIO(), force_terminal=True))
+    monkeypatch.setattr(toolkit.cli._Progress, "DELAY", 0.0)
+    before = threading.active_count()
+    progress = toolkit.cli._Progress(verbose=False)
+    for _ in range(20):
+        progress.started("rapport (Word)", None)  # a spinner, drawn by rich's thread
+        time.sleep(0.03)
+        progress.finished("rapport (Word)", 0.03)
+        assert threading.active_count() == before
+
+
+def test_by_default_a_build_does_not_fork_beside_another_thread(monkeypatch):
+    """A notebook's or a server's threads may hold locks a forked child would need."""
+    import threading
+
+    from toolkit import stages
+
+    monkeypatch.setattr(stages, "usable_cores", lambda: 2)
+    assert stages.writes_in_parallel(None) is (threading.active_count() == 1)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert stages.writes_in_parallel(None) is False
+        assert stages.writes_in_parallel(2) is True  # asked for: as asked
+        assert stages.writes_in_parallel(1) is False
+    finally:
+        release.set()
+        other.join()
+
+
 def test_consolidated_workbook_keeps_text_exactly(project):
     """The streaming writer keeps line breaks, markup, Excel's own escape syntax and text that
     looks like a number or a formula exactly as typed, and numbers as numbers."""

@@ -116,3 +116,31 @@ def test_a_parallel_build_from_the_command_equals_one_process(tmp_path):
         outputs.append(_digest(result_dir))
     assert outputs[0] == outputs[1]
     assert sum(name.endswith(".png") for name in outputs[0]) == 3
+
+
+def test_a_failing_import_while_reading_fails_at_once_and_leaves_no_worker(project, tmp_path,
+                                                                          monkeypatch):  # fmt: skip
+    """The error comes before the rest of the round is read: the queued files are dropped."""
+    import toolkit.intake
+
+    for i in range(36):
+        project.fill(CU_CODES[i % 4], valid_cu_values(), filename=f"svar {i}.xlsx")
+    rnd, form = open_round(project.round)
+    log = tmp_path / "read.txt"
+    real = toolkit.intake._read_one
+
+    def noted(path, display, form):
+        with log.open("a") as f:  # the workers are forked: they write here too
+            f.write(display + "\n")
+        return real(path, display, form)
+
+    monkeypatch.setattr(toolkit.intake, "_read_one", noted)
+
+    def broken() -> None:
+        raise ImportError("ingen pandas")
+
+    with pytest.raises(ImportError, match="ingen pandas"):
+        collect(rnd, form, 2, None, broken)
+    assert multiprocessing.active_children() == []
+    read = log.read_text().split("\n")[:-1] if log.exists() else []
+    assert len(read) < 36

@@ -109,7 +109,12 @@ class _Progress:
             self.timer = None
         with self.lock:
             if self.bar is not None:
+                # rich stops its refresh thread without waiting for it; a build forks between
+                # stages, which is safe only once no other thread runs.
+                refresher = getattr(self.bar.live, "_refresh_thread", None)
                 self.bar.stop()
+                if refresher is not None:
+                    refresher.join()
                 self.bar = None
         if self.verbose:
             err.print(f"  tid  {stage:<30}{format_number(seconds, 2):>9} s", highlight=False)

@@ -135,7 +135,11 @@ def _read_all(items: list[tuple[Path, str]], form: Form, jobs: int,
     with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(form,)) as pool:
         results = pool.map(_read_in_worker, items, chunksize=chunk)  # the workers start here
         if while_reading is not None:
-            while_reading()
+            try:
+                while_reading()
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # the error now, not after the whole read
+                raise
         for result in results:
             yield result
             advance(1)

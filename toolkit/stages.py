@@ -92,12 +92,17 @@ def default_jobs(files: int) -> int:
 
 def writes_in_parallel(jobs: int | None) -> bool:
     """Whether a build forks two processes to write beside the report: with `jobs` above one,
-    or by default when two cores can run them. Unlike reading, this pays for a regional round
-    too (a rate round of 12 operators: 1.80 -> 1.51 s), and costs nothing measurable for a
-    small one: forking needs no start-up."""
+    or by default when two cores can run them and no other thread runs here (a notebook's or
+    a server's thread could hold a lock the child would wait for forever). Unlike reading,
+    this pays for a regional round too (a rate round of 12 operators: 1.80 -> 1.51 s), and
+    costs nothing measurable for a small one: forking needs no start-up."""
+    import threading
+
     if not can_fork():
         return False
-    return usable_cores() > 1 if jobs is None else jobs > 1
+    if jobs is None:
+        return usable_cores() > 1 and threading.active_count() == 1
+    return jobs > 1
 
 
 def can_fork() -> bool:
