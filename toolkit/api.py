@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .feedback import Sent
     from .merge import Merged
     from .remind import Reminder
+
 TEMPLATES_FOLDER = "skabeloner"
 RESULT_FOLDER = "resultat"
 REPORT_NAME = "rapport.docx"
@@ -240,13 +241,13 @@ def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
     today = today or dt.date.today()
     stages = stages or Stages()
     checked = check_round(name, today, jobs=jobs, stages=stages, while_reading=_import_writers)
-    from .merge import merge  # imported by now, while the workbooks were read
-    from .publish import write_csv
-
     if writes_in_parallel(jobs):
         stages.jobs = max(stages.jobs, 2)
         with paused_gc():
             return _build_in_parallel(checked, today, stages)
+    from .merge import merge  # imported by now, while the workbooks were read
+    from .publish import write_csv
+
     # Not with the cycle collector paused: openpyxl's and python-docx's objects live in cycles,
     # and a thousand feedback workbooks held 5 GB until the end of the build.
     with stages.stage(STAGE_FEEDBACK):
