@@ -313,3 +313,98 @@ def test_a_chart_failing_in_a_forked_process_fails_with_its_error(demo, tmp_path
     with pytest.raises(ValueError, match="tegning fejlede") as caught:
         charts.Charts(data, tmp_path / "figurer", 2).drawn()
     assert any("parallel proces" in note for note in caught.value.__notes__)
+
+
+def test_charts_are_greyscale_pngs_with_the_pixels_matplotlib_saves(demo, tmp_path, monkeypatch):
+    """Saved as 8-bit grey (the charts are grey by design): the same pixels, fewer bytes. A
+    figure with colour keeps its colour (RGBA, as savefig writes it)."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from toolkit import charts
+
+    def pixels(path: Path) -> np.ndarray:
+        return np.asarray(Image.open(path).convert("RGBA"))
+
+    figures = []
+    real = charts._save_png
+
+    def kept(fig, target):
+        figures.append(fig)
+        real(fig, target)
+
+    monkeypatch.setattr(charts, "_save_png", kept)
+    drawn = charts.draw_charts(_chart_data(demo), tmp_path / "figurer")
+    for (cid, path), fig in zip(drawn.items(), figures, strict=True):
+        image = Image.open(path)
+        assert image.mode == "L" and image.info["dpi"] == pytest.approx((200, 200), abs=0.01), cid
+        fig.set_dpi(100)  # as a fresh figure: savefig sets its own dpi
+        fig.savefig(tmp_path / f"{cid}-savefig.png", dpi=charts.DPI)
+        assert np.array_equal(pixels(path), pixels(tmp_path / f"{cid}-savefig.png")), cid
+        assert path.stat().st_size < 0.6 * (tmp_path / f"{cid}-savefig.png").stat().st_size
+    fig = Figure(figsize=(2, 1))
+    fig.subplots().barh([0], [1], color="#C00000")
+    real(fig, tmp_path / "farve.png")
+    fig.savefig(tmp_path / "farve-savefig.png", dpi=charts.DPI)
+    assert Image.open(tmp_path / "farve.png").mode == "RGBA"
+    assert np.array_equal(pixels(tmp_path / "farve.png"), pixels(tmp_path / "farve-savefig.png"))
+
+
+def _demo_home(tmp_path: Path, monkeypatch) -> Path:
+    home = tmp_path / "projekt"
+    copy_kinds(home)
+    shutil.copytree(DEMO, home / "inputs" / "demo-tilsyn")
+    monkeypatch.setenv("TOOLKIT_HOME", str(home))
+    monkeypatch.chdir(home)
+    return home
+
+
+def test_the_drawer_process_draws_the_charts_and_this_one_never_imports_matplotlib(
+    tmp_path, monkeypatch
+):
+    """Forked when the round is opened, before anything is read: it imports matplotlib while
+    this process reads, and draws what it is sent."""
+    import multiprocessing
+    import os
+
+    from toolkit import charts
+
+    _demo_home(tmp_path, monkeypatch)
+    log = tmp_path / "drawn.txt"
+    real = charts.draw_chart
+
+    def noted(chart, target):
+        with log.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        return real(chart, target)
+
+    monkeypatch.setattr(charts, "draw_chart", noted)
+    loaded_here: list[bool] = []
+    monkeypatch.setattr(charts, "load_matplotlib", lambda: loaded_here.append(True))
+    built = api.build_round("demo-tilsyn", jobs=2)
+    assert sorted(p.name for p in (built.folder / "figurer").iterdir()) == [
+        "besoeg.png", "indikatorer.png", "temascore.png",
+    ]  # fmt: skip
+    pids = log.read_text().split()
+    assert len(pids) == 3 and len(set(pids)) == 2 and str(os.getpid()) not in pids
+    assert loaded_here == []  # only the drawer imported (the patch is its copy too: no call here)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_build_that_stops_before_its_report_ends_the_drawer(tmp_path, monkeypatch):
+    """The drawer waits for charts that never come: it ends with the build, which fails with
+    its own error and leaves no process behind."""
+    import multiprocessing
+
+    from toolkit import merge
+
+    home = _demo_home(tmp_path, monkeypatch)
+
+    def broken(*_args):
+        raise OSError("disken er fuld")
+
+    monkeypatch.setattr(merge, "merge", broken)
+    with pytest.raises(OSError, match="disken er fuld"):
+        api.build_round("demo-tilsyn", jobs=2)
+    assert multiprocessing.active_children() == []
+    assert not (home / "outputs" / "demo-tilsyn" / "resultat").exists()

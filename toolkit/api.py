@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .charts import Charts, load_matplotlib
+from .charts import ChartDrawer
 from .danish import format_date
 from .files import atomic_dir
 from .findings import Finding
@@ -134,13 +134,17 @@ def _no_answer(rnd: Round, intake: Intake, today: dt.date) -> list[Finding]:
 
 def check_round(name: str, today: dt.date | None = None, *, jobs: int | None = None,
                 stages: Stages | None = None,
+                after_opening: Callable[[Form], None] | None = None,
                 while_reading: Callable[[Form], None] | None = None) -> Checked:  # fmt: skip
     """Read and validate every file in the round folder, with `jobs` processes (None: as
     many as pay for the round's size; the result is the same for any number).
+    `after_opening(form)` runs between stages, before any worker process starts;
     `while_reading(form)` runs here while worker processes read (or first, if none do)."""
     stages = stages or Stages()
     with stages.stage(STAGE_OPEN):
         rnd, form = open_round(name)
+    if after_opening is not None:
+        after_opening(form)
     files = count_files(rnd)
     stages.jobs = default_jobs(files) if jobs is None else max(1, jobs)
     meanwhile = None if while_reading is None else functools.partial(while_reading, form)
@@ -240,11 +244,22 @@ def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
     """
     today = today or dt.date.today()
     stages = stages or Stages()
-    checked = check_round(name, today, jobs=jobs, stages=stages, while_reading=_import_writers)
-    if writes_in_parallel(jobs):
+    parallel = writes_in_parallel(jobs)
+    drawer = ChartDrawer(fork=parallel)
+    try:
+        return _build(name, today, jobs, stages, parallel, drawer)
+    finally:
+        drawer.close()
+
+
+def _build(name: str, today: dt.date, jobs: int | None, stages: Stages, parallel: bool,
+           drawer: ChartDrawer) -> Built:  # fmt: skip
+    checked = check_round(name, today, jobs=jobs, stages=stages, after_opening=drawer.start,
+                          while_reading=functools.partial(_import_writers, drawer))  # fmt: skip
+    if parallel:
         stages.jobs = max(stages.jobs, 2)
         with paused_gc():
-            return _build_in_parallel(checked, today, stages)
+            return _build_in_parallel(checked, today, stages, drawer)
     from .merge import merge  # imported by now, while the workbooks were read
     from .publish import write_csv
 
@@ -257,7 +272,7 @@ def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
             merged = merge(checked.form, checked.intake)
         target = checked.round.output_dir / RESULT_FOLDER
         with atomic_dir(target) as staging:
-            _write_report(checked, merged, today, staging, stages)
+            _write_report(checked, merged, today, staging, stages, drawer)
             status = _status(checked, merged, today, feedback.sent)
             with stages.stage(STAGE_WORKBOOK):
                 _write_workbook(checked, merged, status, staging)
@@ -267,17 +282,18 @@ def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
     return Built(checked, merged, target, target / REPORT_NAME, target / WORKBOOK_NAME, feedback)
 
 
-def _import_writers(form: Form) -> None:
+def _import_writers(drawer: ChartDrawer, form: Form) -> None:
     """Import what writes the outputs (pandas, python-docx, docxtpl; matplotlib for a report
-    with charts). At half a second to a second, it would otherwise hold up a build with a core
-    idle; done while worker processes read, it takes the time they leave."""
+    with charts, unless a drawer process does). At half a second to a second, it would
+    otherwise hold up a build with a core idle; done while worker processes read, it takes the
+    time they leave."""
     from . import feedback, merge, publish, report  # noqa: F401
 
-    if form.spec.charts:
-        load_matplotlib()
+    drawer.load(form)
 
 
-def _build_in_parallel(checked: Checked, today: dt.date, stages: Stages) -> Built:
+def _build_in_parallel(checked: Checked, today: dt.date, stages: Stages,
+                       drawer: ChartDrawer) -> Built:  # fmt: skip
     from .feedback import FEEDBACK_FOLDER
     from .merge import merge
     from .publish import write_csv
@@ -290,7 +306,7 @@ def _build_in_parallel(checked: Checked, today: dt.date, stages: Stages) -> Buil
         try:
             forked.append(Forked(_feedback_and_workbook, checked, merged, today, staging))
             forked.append(Forked(_data_files, checked, merged, staging))
-            _write_report(checked, merged, today, staging, stages)
+            _write_report(checked, merged, today, staging, stages, drawer)
             with stages.stage(STAGE_WAIT):
                 sent, feedback_seconds = forked[0].result()
                 data_seconds = forked[1].result()
@@ -306,16 +322,16 @@ def _build_in_parallel(checked: Checked, today: dt.date, stages: Stages) -> Buil
 
 
 def _write_report(checked: Checked, merged: Merged, today: dt.date, staging: Path,
-                  stages: Stages) -> None:  # fmt: skip
+                  stages: Stages, drawer: ChartDrawer) -> None:  # fmt: skip
     from .report import build_context, render_report, template_names
 
     template = checked.round.spec.report_template
     with stages.stage(STAGE_CONTEXT):
         used = template_names(template)
         context = build_context(checked.form, checked.intake, merged, checked.findings, today, used)
-    charts = Charts(context["chart_data"], staging / CHARTS_FOLDER, stages.jobs)  # forks here
+    drawn = drawer.draw(context["chart_data"], staging / CHARTS_FOLDER, stages.jobs)  # forks
     with stages.stage(STAGE_REPORT):
-        render_report(template, context, staging / REPORT_NAME, charts.drawn())
+        render_report(template, context, staging / REPORT_NAME, drawn())
 
 
 def _status(checked: Checked, merged: Merged, today: dt.date, sent: list[Sent]) -> pd.DataFrame:

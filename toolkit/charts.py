@@ -8,13 +8,17 @@ by colour, and every bar carries its number. Labels and numbers are Danish (2.08
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .crosstab import NOT_GIVEN
 from .danish import format_number
 from .files import atomic_path
 from .stages import Forked, can_fork
+
+if TYPE_CHECKING:
+    from .form import Form
 
 WIDTH_IN = 160 / 25.4  # the report's text width
 MAX_HEIGHT_IN = 8.2  # leaves room for the caption on an A4 page
@@ -157,8 +161,30 @@ def draw_chart(chart: dict[str, Any], target: Path) -> Path:
                    title_fontsize=8)  # fmt: skip
     fig.tight_layout(rect=(0, legend / fig.get_figheight(), 1, 1), h_pad=0.6)
     with atomic_path(target) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
+        _save_png(fig, tmp)
     return target
+
+
+def _save_png(fig: Any, target: Path) -> None:
+    """The figure as a PNG of DPI dots per inch: greyscale where every pixel is an opaque grey,
+    as the report's charts are, else RGBA as matplotlib's savefig writes it.
+
+    The same pixels as savefig, in 40 % of the bytes (the focus summary's indicator chart:
+    289 -> 121 KB) and a third less time (0.45 -> 0.32 s): one draw without savefig's
+    detours, and a third of the pixel data to compress."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    fig.set_dpi(DPI)  # after the layout, which is worked out at the figure's own dpi as before
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    red = rgba[..., 0]
+    grey = (
+        (rgba[..., 3] == 255).all() and (rgba[..., 1] == red).all() and (rgba[..., 2] == red).all()
+    )
+    Image.fromarray(red if grey else rgba).save(target, format="png", dpi=(DPI, DPI))
 
 
 def _draw_all(items: list[tuple[str, dict[str, Any], Path]]) -> None:
@@ -200,6 +226,66 @@ class Charts:
     def _wait_quietly(self) -> None:
         for process in self.forked:
             process.wait_quietly()
+
+
+class ChartDrawer:
+    """Draws the report's charts in a process forked as soon as the round is opened, which
+    imports matplotlib (0.3 s) while this one reads the workbooks, so that the report does not
+    wait for the import; in this process where it does not fork (`fork` false, or no fork on
+    this system). The charts are the same either way.
+
+    `start` forks: call it while no other thread runs. `close` ends the drawer if the build
+    stops before its report."""
+
+    def __init__(self, fork: bool):
+        self.fork = fork
+        self.forked: Forked | None = None
+        self.sender: Any = None
+
+    def start(self, form: Form) -> None:
+        if not (self.fork and form.spec.charts and can_fork()):
+            return
+        import multiprocessing
+
+        receiver, self.sender = multiprocessing.get_context("fork").Pipe(duplex=False)
+        try:
+            # Not a daemon: it forks in turn to draw the charts two at a time.
+            self.forked = Forked(_draw_when_asked, receiver, self.sender, behind=False,
+                                 daemon=False)  # fmt: skip
+        finally:
+            receiver.close()
+
+    def load(self, form: Form) -> None:
+        """While the workbooks are read: import matplotlib here, unless a drawer has."""
+        if form.spec.charts and self.forked is None:
+            load_matplotlib()
+
+    def draw(self, chart_data: dict[str, dict[str, Any]], folder: Path,
+             processes: int) -> Callable[[], dict[str, Path]]:  # fmt: skip
+        """Start drawing; the returned function waits for the files, by chart id."""
+        if self.forked is None:
+            return Charts(chart_data, folder, processes).drawn
+        forked, self.forked = self.forked, None
+        self.sender.send((chart_data, folder, processes))
+        self.sender.close()
+        return forked.result
+
+    def close(self) -> None:
+        if self.forked is not None:
+            self.sender.close()  # the drawer reads the end of the pipe and stops
+            self.forked.wait_quietly()
+            self.forked = None
+
+
+def _draw_when_asked(receiver: Any, sender: Any) -> dict[str, Path]:
+    """In the drawer: import matplotlib, then draw what the parent sends, if it does."""
+    sender.close()  # this process's copy: the pipe ends when the parent closes its own
+    load_matplotlib()
+    try:
+        chart_data, folder, processes = receiver.recv()
+    except EOFError:
+        return {}
+    return Charts(chart_data, folder, processes).drawn()
 
 
 def draw_charts(chart_data: dict[str, dict[str, Any]], folder: Path) -> dict[str, Path]:

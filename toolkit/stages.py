@@ -146,9 +146,11 @@ class Forked:
     not touch (and so copy) the memory it shares with the parent.
     """
 
-    def __init__(self, func: Callable[..., object], *args: object, behind: bool = True):
+    def __init__(self, func: Callable[..., object], *args: object, behind: bool = True,
+                 daemon: bool = True):  # fmt: skip
         """`behind`: the child yields a core to the parent, whose work is the longer; not so
-        for work the parent waits for next."""
+        for work the parent waits for next. `daemon`: ended when the parent exits, but then
+        it cannot fork in turn (multiprocessing's rule); the parent must wait for it."""
         import gc
         import multiprocessing
 
@@ -159,7 +161,7 @@ class Forked:
         gc.freeze()
         try:
             self.process = context.Process(
-                target=_run_and_send, args=(sender, func, args, behind), daemon=True
+                target=_run_and_send, args=(sender, func, args, behind), daemon=daemon
             )
             self.process.start()
         finally:
