@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 from collections.abc import Callable
@@ -247,19 +248,22 @@ def build_round(name: str, today: dt.date | None = None, *, jobs: int | None = N
     parallel = writes_in_parallel(jobs)
     drawer = ChartDrawer(fork=parallel)
     try:
-        return _build(name, today, jobs, stages, parallel, drawer)
+        # With the writers forked, the cycle collector stays paused from reading to the end: a
+        # collection in between walked every value read (0.04-0.11 s of a national round).
+        with paused_gc() if parallel else contextlib.nullcontext():
+            meanwhile = functools.partial(_import_writers, drawer)
+            checked = check_round(name, today, jobs=jobs, stages=stages,
+                                  after_opening=drawer.start, while_reading=meanwhile)  # fmt: skip
+            if parallel:
+                stages.jobs = max(stages.jobs, 2)
+                return _build_in_parallel(checked, today, stages, drawer)
+        return _build_in_one_process(checked, today, stages, drawer)
     finally:
         drawer.close()
 
 
-def _build(name: str, today: dt.date, jobs: int | None, stages: Stages, parallel: bool,
-           drawer: ChartDrawer) -> Built:  # fmt: skip
-    checked = check_round(name, today, jobs=jobs, stages=stages, after_opening=drawer.start,
-                          while_reading=functools.partial(_import_writers, drawer))  # fmt: skip
-    if parallel:
-        stages.jobs = max(stages.jobs, 2)
-        with paused_gc():
-            return _build_in_parallel(checked, today, stages, drawer)
+def _build_in_one_process(checked: Checked, today: dt.date, stages: Stages,
+                          drawer: ChartDrawer) -> Built:  # fmt: skip
     from .merge import merge  # imported by now, while the workbooks were read
     from .publish import write_csv
 
