@@ -10,7 +10,7 @@ import yaml
 
 from toolkit.spec import FIELD_TYPES, FieldBlock, GridBlock, SpecError, TableBlock, parse_spec
 
-from .helpers import FELTTEST_SPEC, REAL_TEMPLATES
+from .helpers import FELTTEST_SPEC, REAL_TEMPLATES, REPO
 
 BASE = {
     "kind": "test",
@@ -188,3 +188,28 @@ def test_unknown_key_lists_the_allowed_keys():
 def test_spec_must_be_a_mapping():
     with pytest.raises(SpecError, match=r"\(rod\): skal være en samling"):
         parse_spec(["kind", "cu"], "liste.yaml")
+
+
+YAML_FILES = sorted(
+    p for folder in ("templates", "inputs") for p in (REPO / folder).rglob("*.yaml")
+)
+
+
+@pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(REPO)))
+def test_libyaml_reads_every_shipped_yaml_file_as_the_python_parser_does(path):
+    from toolkit.rounds import ROUND_LOADERS
+    from toolkit.spec import load_yaml
+
+    text = path.read_text(encoding="utf-8")
+    assert load_yaml(text) == yaml.load(text, Loader=yaml.SafeLoader)
+    assert load_yaml(text, ROUND_LOADERS) == yaml.load(text, Loader=ROUND_LOADERS[1])
+
+
+def test_a_broken_round_config_is_shown_with_its_line_and_a_caret(project):
+    config = project.inputs / "round.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "title: 'ikke lukket\n",
+                      encoding="utf-8")  # fmt: skip
+    result = project.run("validate", project.round)
+    assert result.exit_code == 2, result.output
+    assert "er ikke gyldig YAML" in result.output and "^" in result.output
+    assert "Traceback" not in result.output

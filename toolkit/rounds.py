@@ -19,6 +19,7 @@ from .spec import (
     _Reader,
     check_parameter,
     load_spec,
+    load_yaml,
 )
 
 CONFIG_NAME = "round.yaml"
@@ -202,18 +203,28 @@ def parse_round_config(data: Any, source: str) -> RoundConfig:
     )
 
 
-class _DatesAsText(yaml.SafeLoader):
+class _KeepImpossibleDates:
     """YAML where an impossible date such as 'deadline: 2030-13-01' stays text, so that
     parse_round_config fails naming the key instead of YAML raising a bare ValueError."""
 
     def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
         try:
-            return super().construct_yaml_timestamp(node)
+            return super().construct_yaml_timestamp(node)  # type: ignore[misc]
         except ValueError:
-            return self.construct_scalar(node)
+            return self.construct_scalar(node)  # type: ignore[attr-defined]
 
 
-_DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", _DatesAsText.construct_yaml_timestamp)
+class _DatesAsText(_KeepImpossibleDates, yaml.SafeLoader):
+    pass
+
+
+class _FastDatesAsText(_KeepImpossibleDates, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    pass
+
+
+for _loader in (_DatesAsText, _FastDatesAsText):
+    _loader.add_constructor("tag:yaml.org,2002:timestamp", _loader.construct_yaml_timestamp)
+ROUND_LOADERS = (_FastDatesAsText, _DatesAsText)
 
 
 def load_round(name_or_path: str) -> Round:
@@ -226,7 +237,7 @@ def load_round(name_or_path: str) -> Round:
             f"Opret den med: toolkit new {name_or_path} --kind cu"
         )
     try:
-        data = yaml.load(config_path.read_text(encoding="utf-8"), Loader=_DatesAsText)
+        data = load_yaml(config_path.read_text(encoding="utf-8"), ROUND_LOADERS)
     except yaml.YAMLError as exc:
         raise SpecError(f"{config_path}: er ikke gyldig YAML: {exc}") from None
     config = parse_round_config(data, str(config_path))
@@ -261,7 +272,7 @@ def scaffold_round(name: str, kind: str, deadline: dt.date | None = None) -> Pat
     text = template.read_text(encoding="utf-8")
     text = text.replace("__ROUND_ID__", target_dir.name).replace("__DEADLINE__", str(deadline))
     # The scaffold must itself be valid.
-    config = parse_round_config(yaml.safe_load(text), str(template))
+    config = parse_round_config(load_yaml(text), str(template))
     with_parameters(config, load_spec(folder), str(template))
     target_dir.mkdir(parents=True, exist_ok=True)
     (target_dir / CONFIG_NAME).write_text(text, encoding="utf-8")
