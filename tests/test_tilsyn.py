@@ -270,6 +270,23 @@ def _chart_data(demo) -> dict:
     ]
 
 
+def _log_drawing_processes(log: Path, monkeypatch) -> Path:
+    """Every process that draws a chart writes its pid to `log` (forked ones too)."""
+    import os
+
+    from toolkit import charts
+
+    real = charts.draw_chart
+
+    def noted(chart, target):
+        with log.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        return real(chart, target)
+
+    monkeypatch.setattr(charts, "draw_chart", noted)
+    return log
+
+
 def test_charts_drawn_by_several_processes_are_the_same_files(demo, tmp_path, monkeypatch):
     """Forked processes draw a share of the charts each; the PNG files do not change."""
     import os
@@ -277,15 +294,7 @@ def test_charts_drawn_by_several_processes_are_the_same_files(demo, tmp_path, mo
     from toolkit import charts
 
     data = _chart_data(demo)
-    drawers = tmp_path / "drawers.txt"
-    real = charts.draw_chart
-
-    def noted(chart, target):
-        with drawers.open("a") as f:
-            f.write(f"{os.getpid()}\n")
-        return real(chart, target)
-
-    monkeypatch.setattr(charts, "draw_chart", noted)
+    drawers = _log_drawing_processes(tmp_path / "drawers.txt", monkeypatch)
     made = {}
     for processes in (1, 2, 3):
         drawers.unlink(missing_ok=True)
@@ -370,15 +379,7 @@ def test_the_drawer_process_draws_the_charts_and_this_one_never_imports_matplotl
     from toolkit import charts
 
     _demo_home(tmp_path, monkeypatch)
-    log = tmp_path / "drawn.txt"
-    real = charts.draw_chart
-
-    def noted(chart, target):
-        with log.open("a") as f:
-            f.write(f"{os.getpid()}\n")
-        return real(chart, target)
-
-    monkeypatch.setattr(charts, "draw_chart", noted)
+    log = _log_drawing_processes(tmp_path / "drawn.txt", monkeypatch)
     loaded_here: list[bool] = []
     monkeypatch.setattr(charts, "load_matplotlib", lambda: loaded_here.append(True))
     built = api.build_round("demo-tilsyn", jobs=2)
@@ -387,7 +388,7 @@ def test_the_drawer_process_draws_the_charts_and_this_one_never_imports_matplotl
     ]  # fmt: skip
     pids = log.read_text().split()
     assert len(pids) == 3 and len(set(pids)) == 2 and str(os.getpid()) not in pids
-    assert loaded_here == []  # only the drawer imported (the patch is its copy too: no call here)
+    assert loaded_here == []  # never called here (the drawer calls its own copy)
     assert multiprocessing.active_children() == []
 
 
