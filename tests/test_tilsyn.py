@@ -409,3 +409,37 @@ def test_a_build_that_stops_before_its_report_ends_the_drawer(tmp_path, monkeypa
         api.build_round("demo-tilsyn", jobs=2)
     assert multiprocessing.active_children() == []
     assert not (home / "outputs" / "demo-tilsyn" / "resultat").exists()
+
+
+def test_chart_text_with_dollar_signs_is_drawn_as_written(tmp_path):
+    """matplotlib reads text between two dollar signs as a formula, and stopped the build
+    where that did not parse; a label comes from a round's list or a respondent's answer."""
+    from toolkit import charts
+
+    chart = {
+        "id": "x", "title": "T", "type": "stacked", "value_label": "Antal $",
+        "legend_title": "$a$",
+        "panels": [{"title": "$\\ukendt$", "categories": ["$\\foo$ bar", "a $ b"],
+                    "series": [{"label": "$\\bar$", "values": [1, 2]},
+                               {"label": "b", "values": [2, 2]}]}],
+    }  # fmt: skip
+    path = charts.draw_chart(chart, tmp_path / "x.png")
+    assert Image.open(path).size[0] > 1000
+
+
+def test_panels_of_a_chart_share_one_scale(tmp_path):
+    """The panels share the value axis: it reaches the largest bar of any panel (the last
+    panel's scale was used for all, which cut off the longer bars of the others)."""
+    import matplotlib
+
+    from toolkit import charts
+
+    def panel(values: list[int]) -> dict:
+        return {"title": "P", "categories": [str(i) for i in range(len(values))],
+                "series": [{"label": s, "values": values} for s in "ab"]}  # fmt: skip
+
+    chart = {"id": "x", "title": "T", "type": "stacked", "value_label": "Antal",
+             "legend_title": "", "panels": [panel([10, 40]), panel([3])]}  # fmt: skip
+    with matplotlib.rc_context({"text.parse_math": False}):
+        figure = charts.chart_figure(chart)
+    assert all(ax.get_xlim()[1] >= 80 for ax in figure.axes)

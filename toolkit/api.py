@@ -314,9 +314,9 @@ def _build_in_parallel(checked: Checked, today: dt.date, stages: Stages,
             with stages.stage(STAGE_WAIT):
                 sent, feedback_seconds = forked[0].result()
                 data_seconds = forked[1].result()
-        except BaseException:
+        except BaseException as exc:
             for process in forked:
-                process.wait_quietly()
+                process.wait_quietly(interrupt=not isinstance(exc, Exception))
             raise
         stages.add_parallel(feedback_seconds | data_seconds)
         status = _status(checked, merged, today, sent)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .crosstab import NOT_GIVEN
 from .danish import format_number
 from .files import atomic_path
-from .stages import Forked, can_fork
+from .stages import Forked, can_fork, hold_for_children
 
 if TYPE_CHECKING:
     from .form import Form
@@ -60,7 +60,18 @@ def _danish_ticks(ax: Any, percent: bool) -> None:
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: format_number(v)))
 
 
-def _panel(ax: Any, panel: dict[str, Any], kind: str, value_label: str, last: bool) -> None:
+def _scale(panel: dict[str, Any], kind: str) -> float:
+    """The largest bar of a panel: a single value for grouped bars, else a row's total."""
+    series = panel["series"]
+    if kind == "grouped":
+        return max([v or 0 for s in series for v in s["values"]] + [1])
+    n = len(panel["categories"])
+    return max([sum(s["values"][i] or 0 for s in series) for i in range(n)] + [1])
+
+
+def _panel(ax: Any, panel: dict[str, Any], kind: str, value_label: str, last: bool,
+           scale: float) -> None:  # fmt: skip
+    """One panel; `scale` is the largest bar of all panels, which share the value axis."""
     categories = [_wrap(c, 30) for c in panel["categories"]]
     series = panel["series"]
     fills = _fills(sum(1 for s in series if s["label"] != NOT_GIVEN))
@@ -68,9 +79,6 @@ def _panel(ax: Any, panel: dict[str, Any], kind: str, value_label: str, last: bo
     n = len(categories)
     positions = list(range(n))
     totals = [sum(s["values"][i] or 0 for s in series) for i in range(n)]
-    scale = max(totals + [1])
-    if kind == "grouped":
-        scale = max([v or 0 for s in series for v in s["values"]] + [1])
     left = [0.0] * n
     height = 0.8 / len(series) if kind == "grouped" else 0.62
     for k, (s, (fill, hatch)) in enumerate(zip(series, fills, strict=True)):
@@ -139,7 +147,21 @@ def draw_chart(chart: dict[str, Any], target: Path) -> Path:
     """Draw one chart (an entry of the context's `chart_data`) as a PNG, whole or not at all.
 
     Panels (one per part, e.g. per indicator) are stacked with one shared value axis; bars get
-    thinner when there are many, so that the chart fits an A4 page with its caption."""
+    thinner when there are many, so that the chart fits an A4 page with its caption.
+
+    Text is drawn as written: a label with two dollar signs is not read as a formula (where
+    a formula that does not parse stopped the build)."""
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False}):
+        figure = chart_figure(chart)
+        with atomic_path(target) as tmp:
+            _save_png(figure, tmp)
+    return target
+
+
+def chart_figure(chart: dict[str, Any]) -> Any:
+    """The chart as a laid-out matplotlib Figure (see `draw_chart`)."""
     from matplotlib.figure import Figure
 
     panels = chart["panels"]
@@ -152,17 +174,16 @@ def draw_chart(chart: dict[str, Any], target: Path) -> Path:
     heights = [bar * max(len(p["categories"]), 1) + (0.3 if p["title"] else 0) for p in panels]
     fig = Figure(figsize=(WIDTH_IN, sum(heights) + fixed - titles))
     axes = fig.subplots(len(panels), 1, squeeze=False, sharex=True, height_ratios=heights)[:, 0]
+    scale = max(_scale(panel, chart["type"]) for panel in panels)
     for i, (ax, panel) in enumerate(zip(axes, panels, strict=True)):
-        _panel(ax, panel, chart["type"], chart["value_label"], i == len(panels) - 1)
+        _panel(ax, panel, chart["type"], chart["value_label"], i == len(panels) - 1, scale)
     if n_series > 1:
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=min(n_series, 6), frameon=False,
                    fontsize=8, handlelength=1.6, title=chart.get("legend_title") or None,
                    title_fontsize=8)  # fmt: skip
     fig.tight_layout(rect=(0, legend / fig.get_figheight(), 1, 1), h_pad=0.6)
-    with atomic_path(target) as tmp:
-        _save_png(fig, tmp)
-    return target
+    return fig
 
 
 def _save_png(fig: Any, target: Path) -> None:
@@ -208,8 +229,8 @@ class Charts:
         try:
             for share in shares[1:]:
                 self.forked.append(Forked(_draw_all, share, behind=False))
-        except BaseException:
-            self._wait_quietly()
+        except BaseException as exc:
+            self._wait_quietly(interrupt=not isinstance(exc, Exception))
             raise
 
     def drawn(self) -> dict[str, Path]:
@@ -218,14 +239,14 @@ class Charts:
             _draw_all(self.own)
             for process in self.forked:
                 process.result()
-        except BaseException:
-            self._wait_quietly()
+        except BaseException as exc:
+            self._wait_quietly(interrupt=not isinstance(exc, Exception))
             raise
         return {cid: target for cid, _chart, target in self.items}
 
-    def _wait_quietly(self) -> None:
+    def _wait_quietly(self, interrupt: bool = False) -> None:
         for process in self.forked:
-            process.wait_quietly()
+            process.wait_quietly(interrupt)
 
 
 class ChartDrawer:
@@ -247,7 +268,8 @@ class ChartDrawer:
             return
         import multiprocessing
 
-        receiver, self.sender = multiprocessing.get_context("fork").Pipe(duplex=False)
+        receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
+        self.sender = hold_for_children(sender)  # closed in every other child
         try:
             # Not a daemon: it forks in turn to draw the charts two at a time.
             self.forked = Forked(_draw_when_asked, receiver, self.sender, behind=False,
@@ -262,13 +284,21 @@ class ChartDrawer:
 
     def draw(self, chart_data: dict[str, dict[str, Any]], folder: Path,
              processes: int) -> Callable[[], dict[str, Path]]:  # fmt: skip
-        """Start drawing; the returned function waits for the files, by chart id."""
-        if self.forked is None:
-            return Charts(chart_data, folder, processes).drawn
-        forked, self.forked = self.forked, None
-        self.sender.send((chart_data, folder, processes))
-        self.sender.close()
-        return forked.result
+        """Start drawing; the returned function waits for the files, by chart id.
+
+        Without a drawer they are drawn here, by `processes` processes if this build forks
+        (not beside another thread), else by this one alone."""
+        forked = self.forked
+        if forked is not None:
+            try:
+                self.sender.send((chart_data, folder, processes))
+            except OSError:  # the drawer has died (killed, out of memory): drawn here instead
+                self.close()
+            else:
+                self.forked = None
+                self.sender.close()
+                return forked.result
+        return Charts(chart_data, folder, processes if self.fork else 1).drawn
 
     def close(self) -> None:
         if self.forked is not None:

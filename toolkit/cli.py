@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -408,6 +409,12 @@ def build(round: RoundArg, jobs: JobsOpt = None, verbose: VerboseOpt = False) ->
         )
 
 
+def _terminated(_signum: int, _frame: object) -> None:
+    """SIGTERM (a stopped job, a shutdown) ends the command the way an interrupt does: what
+    was being written is cleaned up, the previous outputs stay, exit code 143."""
+    raise SystemExit(143)
+
+
 def main() -> None:
     """The `toolkit` command. It ends without tearing down the interpreter: every file is
     closed and every process joined by then, and freeing a national round's objects one by one
@@ -419,10 +426,13 @@ def main() -> None:
     (api._import_writers)."""
     gc.freeze()
     try:
+        signal.signal(signal.SIGTERM, _terminated)
         app()
         code: object = 0
     except SystemExit as exc:
         code = exc.code
+    except KeyboardInterrupt:  # before or after Typer's own handling
+        code = 130
     if code is not None and not isinstance(code, int):
         print(code, file=sys.stderr)
         code = 1

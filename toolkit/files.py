@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -28,10 +29,14 @@ def atomic_path(target: Path) -> Iterator[Path]:
 def atomic_dir(target: Path) -> Iterator[Path]:
     """Yield a fresh folder beside `target`; swap it in for `target` only if the block succeeds.
 
-    A build killed midway leaves the previous outputs untouched.
+    A build killed midway leaves the previous outputs untouched. The folders of a build that
+    was killed outright (SIGKILL, a power cut) are named with its process id and removed by
+    the next one.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-new-", dir=target.parent))
+    _remove_abandoned(target)
+    prefix = f".{target.name}-new-{os.getpid()}-"
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
     try:
         yield staging
         old = None
@@ -44,3 +49,30 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_abandoned(target: Path) -> None:
+    """Remove the staging and old folders of `target` left by processes that no longer run.
+    If one was killed between its two renames, its old folder is the last complete result:
+    it is put back."""
+    if os.name != "posix":  # os.kill(pid, 0) asks after a process only on POSIX
+        return
+    pattern = re.compile(rf"\.{re.escape(target.name)}-(new|old)-(\d+)(?:-.*)?")
+    for path in sorted(target.parent.glob(f".{target.name}-*")):
+        found = pattern.fullmatch(path.name)
+        if not found or _running(int(found.group(2))):
+            continue
+        if found.group(1) == "old" and not target.exists():
+            os.replace(path, target)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True

@@ -4,8 +4,12 @@ that counts when a respondent sent more than one.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import multiprocessing
+import os
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -15,7 +19,7 @@ from .findings import Finding
 from .form import Form
 from .reader import read_workbook
 from .rounds import CONFIG_NAME, Round
-from .stages import default_jobs
+from .stages import can_fork, default_jobs, in_child, ready_to_fork
 from .validate import Response, identify, validate_workbook
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".xltx"}
@@ -110,8 +114,17 @@ def _read_one(path: Path, display: str, form: Form) -> _Read:
 _WORKER_FORM: Form | None = None
 
 
-def _start_worker(form: Form) -> None:
+def _start_worker(form: Form, parent: int | None) -> None:
+    """In a reading worker: the form to read by; interrupts are left to the parent, which
+    stops the workers (one interrupted while taking its next file from the shared queue left
+    half a message there, and the next one failed with 'EOFError: Ran out of input')."""
     global _WORKER_FORM
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Told to stop, it stops: the command's SIGTERM handler raised in it instead, and the pool
+    # put that back as a result, again and again, into a queue no one read any more.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if parent is not None:  # forked from it
+        in_child(parent)
     _WORKER_FORM = form
 
 
@@ -132,17 +145,36 @@ def _read_all(items: list[tuple[Path, str]], form: Form, jobs: int,
             advance(1)
         return
     chunk = max(1, len(items) // (jobs * 4))
-    with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(form,)) as pool:
+    forked = can_fork()
+    if forked:
+        ready_to_fork()
+    context = multiprocessing.get_context("fork" if forked else None)
+    pool = ProcessPoolExecutor(
+        jobs, context, _start_worker, (form, os.getpid() if forked else None)
+    )
+    try:
         results = pool.map(_read_in_worker, items, chunksize=chunk)  # the workers start here
         if while_reading is not None:
-            try:
-                while_reading()
-            except BaseException:
-                pool.shutdown(cancel_futures=True)  # the error now, not after the whole read
-                raise
+            while_reading()
         for result in results:
             yield result
             advance(1)
+    except BaseException:  # an error, an interrupt: the rest is not read
+        _stop(pool)
+        raise
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End the workers now: they only read, and would otherwise finish what is queued."""
+    stop = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if stop is not None:
+        stop()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            process.terminate()
 
 
 def collect(rnd: Round, form: Form, jobs: int | None = None,

@@ -7,7 +7,9 @@ bar and prints the times with --verbose. Without a listener nothing is shown.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
@@ -113,13 +115,64 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _run_and_send(sender: Any, func: Callable[..., object], args: tuple[object, ...],
-                  behind: bool) -> None:  # fmt: skip
+# Pipe ends this process holds for its children. A forked child inherits a copy of each and
+# closes them first (`in_child`): a child holding the read end of its own result pipe, or the
+# write end of the drawer's, would never see the other side go away, and could wait forever.
+_PARENT_ENDS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def hold_for_children(end: Any) -> Any:
+    """Register a pipe end this process keeps for a child; every child forked later closes it."""
+    _PARENT_ENDS.add(end)
+    return end
+
+
+def in_child(parent: int) -> None:
+    """First thing in a forked child: close the parent's pipe ends, and end when the parent
+    does (killed, out of memory), instead of waiting forever for a pipe or a queue."""
+    import os
+    import signal
+
+    for end in list(_PARENT_ENDS):
+        end.close()  # this process's copy only
+    _PARENT_ENDS.clear()
+    prctl = _prctl()
+    if prctl is not None:
+        prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+
+def ready_to_fork() -> None:
+    """Call before forking children that call `in_child`."""
+    _prctl()
+
+
+@functools.cache
+def _prctl() -> Callable[..., int] | None:
+    """Linux's prctl, for the parent-death signal (Linux is the only system that forks here).
+    Looked up by the parent before it forks (ctypes takes 6 ms to load), not by each child."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def _run_and_send(receiver: Any, sender: Any, parent: int, func: Callable[..., object],
+                  args: tuple[object, ...], behind: bool) -> None:  # fmt: skip
     import gc
     import os
     import pickle
+    import signal
+    import sys
     import traceback
 
+    receiver.close()
+    in_child(parent)
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, _stop_once)
     gc.enable()  # the parent's objects are frozen: the collector sees only the child's own
     with contextlib.suppress(AttributeError, OSError):
         if behind:  # the parent's share (the report) is the longest chain: it goes first
@@ -132,8 +185,38 @@ def _run_and_send(sender: Any, func: Callable[..., object], args: tuple[object, 
             payload = pickle.dumps(("error", exc, text))
         except Exception:  # an exception that does not pickle: its traceback as text
             payload = pickle.dumps(("error", None, text))
-    sender.send_bytes(payload)
+    # The work is done: an interrupt now would only print a traceback, and a parent that has
+    # gone (a closed pipe) has nothing more to hear.
+    _ignore_stops()
+    with contextlib.suppress(OSError):
+        sender.send_bytes(payload)
     sender.close()
+    # Ended here, not by unwinding: an interrupted writer's half-written zip file would print
+    # an ignored error as its frames are freed.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _stop_once(_signum: int, _frame: object) -> None:
+    """In a forked child, Ctrl-C or SIGTERM (from the terminal, or passed on by the parent):
+    stop the work, which cleans up as it unwinds and is reported to the parent. A second one,
+    while that happens, is ignored: it would only break off the report with a traceback."""
+    _ignore_stops()
+    raise KeyboardInterrupt
+
+
+def _ignore_stops() -> None:
+    """Ignore Ctrl-C and SIGTERM from now on, by a handler that does nothing: with SIG_IGN, one
+    that had already arrived raised 'Signal 15 ignored due to race condition'."""
+    import signal
+
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, _nothing)
+
+
+def _nothing(_signum: int, _frame: object) -> None:
+    pass
 
 
 class Forked:
@@ -153,23 +236,52 @@ class Forked:
         it cannot fork in turn (multiprocessing's rule); the parent must wait for it."""
         import gc
         import multiprocessing
+        import os
 
         self.name = getattr(func, "__name__", "baggrundsarbejde")
         context = multiprocessing.get_context("fork")
         self.receiver, sender = context.Pipe(duplex=False)
+        ready_to_fork()
         frozen_before = gc.get_freeze_count() > 0  # the CLI froze its imports: keep them so
         gc.freeze()
         try:
             self.process = context.Process(
-                target=_run_and_send, args=(sender, func, args, behind), daemon=daemon
+                target=_run_and_send,
+                args=(self.receiver, sender, os.getpid(), func, args, behind),
+                daemon=daemon,
             )
             self.process.start()
         finally:
             if not frozen_before:
                 gc.unfreeze()
             sender.close()
+        hold_for_children(self.receiver)
 
     def result(self) -> Any:
+        outcome, value, text = self._outcome()
+        if outcome == "ok":
+            return value
+        if isinstance(value, BaseException):  # an interrupt stays an interrupt
+            value.add_note(f"({self.name} i en parallel proces)\n{text}")
+            raise value
+        raise RuntimeError(f"{self.name} fejlede i en parallel proces:\n{text}")
+
+    def wait_quietly(self, interrupt: bool = False) -> None:
+        """After the parent failed: let the child finish (so that it leaves no half-swapped
+        folder behind), ignoring what it made or raised. `interrupt`: the parent was
+        interrupted (Ctrl-C, SIGTERM), and so is the child, which cleans up as it ends."""
+        import os
+        import signal
+
+        if interrupt:
+            with contextlib.suppress(OSError):
+                os.kill(self.process.pid, signal.SIGINT)
+        with contextlib.suppress(Exception):
+            self._outcome()
+        self.process.join()
+
+    def _outcome(self) -> tuple[str, Any, str]:
+        """What the child sent: ("ok", value, "") or ("error", exception or None, traceback)."""
         import pickle
 
         try:
@@ -177,24 +289,14 @@ class Forked:
         except EOFError:  # the process died without a word (killed, out of memory)
             payload = None
         finally:
-            self.receiver.close()
-            self.process.join()
+            self.receiver.close()  # a child still sending then gets a broken pipe and ends
+        self.process.join()  # not when interrupted: wait_quietly interrupts the child first
         if payload is None:
-            outcome, value, text = "error", None, f"afsluttet med kode {self.process.exitcode}"
-        else:
-            outcome, value, text = pickle.loads(payload)
-        if outcome == "ok":
-            return value
-        if isinstance(value, Exception):
-            value.add_note(f"({self.name} i en parallel proces)\n{text}")
-            raise value
-        raise RuntimeError(f"{self.name} fejlede i en parallel proces:\n{text}")
-
-    def wait_quietly(self) -> None:
-        """After the parent failed: let the child finish (so that it leaves no half-swapped
-        folder behind), ignoring what it made."""
-        with contextlib.suppress(Exception):
-            self.result()
+            return "error", None, f"afsluttet med kode {self.process.exitcode}"
+        try:
+            return pickle.loads(payload)
+        except Exception as exc:  # an exception that pickled but cannot be made again
+            return "error", None, f"svaret kunne ikke læses: {type(exc).__name__}: {exc}"
 
 
 @contextlib.contextmanager
