@@ -33,6 +33,11 @@ from kinds import registered  # noqa: E402
 from measure import Measured, run  # noqa: E402
 
 TOOLS = ("toolkit", "floor", "baseline")
+# What any build on the project's base must spend before it reads a file: Python, and importing
+# the reader, the Word renderer and pandas, which holds the merged tables (DESIGN.md). Timed in
+# the same runs as the tools, beside the budgets the goals set (`budget_table`).
+START_UP = "start-up"
+BASE_IMPORTS = "import python_calamine, docxtpl, pandas"
 RESULTS = HERE / "results"
 JOBS_LINE = re.compile(r"processer(?: til læsning)?: (\d+)")
 STAGE_LINE = re.compile(r"^\s*tid\s+(?P<stage>.+?)\s+(?P<seconds>\d+,\d+) s\s*$")
@@ -84,6 +89,7 @@ def commands(folder: Path, template: Path, rows: int, target: Path,
                   str(target / "floor.docx")],
         "baseline": [python, str(HERE / "baseline.py"), str(folder), str(template), str(rows),
                      str(target / "baseline.docx")],
+        START_UP: [python, "-c", BASE_IMPORTS],
     }  # fmt: skip
 
 
@@ -103,7 +109,7 @@ def measure(kind: str, n: int, folder: Path, runs: int, jobs: int | None, say,
         result = Result(kind, n, report_rows(report))
         cmds = commands(folder, template, result.report_rows, scratch, options)
         for i in range(runs):
-            for tool in TOOLS:
+            for tool in (*TOOLS, START_UP):
                 # In the project folder, as a user runs it (and so that `python -m` does not
                 # pick up the toolkit of the current folder instead of `source`).
                 measured = run(cmds[tool], env, home)
@@ -146,6 +152,26 @@ def table(results: list[Result]) -> str:
             f"{r.peak_mb('baseline'):.0f} | {','.join(map(str, r.jobs)) or '?'} |"
         )
     return head + "\n".join(lines) + "\n"
+
+
+def budget_table(results: list[Result]) -> str:
+    """What the two speed goals allow a build, beside what starting Python and importing the
+    base libraries takes (median seconds, wall): where the start-up alone is over a budget,
+    no build on this base can meet that goal."""
+    head = (
+        "| kind | workbooks | 1.5 x floor s | baseline / 5 s | start-up s | toolkit s |\n"
+        "|---|--:|--:|--:|--:|--:|\n"
+    )
+    rows = []
+    for r in results:
+        if START_UP not in r.runs:
+            continue
+        rows.append(
+            f"| {r.kind} | {r.workbooks:,} | {1.5 * r.median('floor'):.2f} "
+            f"| {r.median('baseline') / 5:.2f} | {r.median(START_UP):.2f} "
+            f"| {r.median('toolkit'):.2f} |"
+        )
+    return head + "\n".join(rows) + "\n" if rows else ""
 
 
 def stage_table(results: list[Result]) -> str:
@@ -218,6 +244,12 @@ def main(argv: list[str] | None = None) -> int:
         f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} with `{command.strip()}`: median of "
         f"{runs} run(s); {header}.\n\n" + table(results)
     )
+    budgets = budget_table(results)
+    if budgets:
+        text += (
+            "\nWhat the goals allow, and the start-up (`python -c "
+            f"'{BASE_IMPORTS}'`), median seconds:\n\n" + budgets
+        )
     stages = stage_table(results)
     if stages:
         text += "\nStages of `toolkit build --verbose` (median seconds):\n\n" + stages

@@ -116,12 +116,19 @@ def test_harness_prints_a_table_for_every_size(bench, capsys, monkeypatch, tmp_p
     assert run.main(["--sizes", "2,3", "--runs", "1", "--kinds", "cu"]) == 0
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if line.startswith("| cu |")]
-    assert [line.split("|")[2].strip() for line in lines] == ["2", "3", "2", "3"]
+    # The results, what the goals allow, the stages.
+    assert [line.split("|")[2].strip() for line in lines] == ["2", "3"] * 3
     assert "toolkit/floor" in out and "læsning og validering" in out
     assert (tmp_path / "results" / "latest.md").read_text(encoding="utf-8") in out
 
     peaks = [line.split("|")[10].split("/") for line in lines[:2]]
     assert all(float(mb) > 0 for peak in peaks for mb in peak)
+    for result, budget in zip(lines[:2], lines[2:4], strict=True):
+        floor_s, baseline_s = (float(c.split()[0]) for c in result.split("|")[5:7])
+        allowed, fifth, start_up, toolkit_s = (float(c) for c in budget.split("|")[3:7])
+        assert allowed == pytest.approx(1.5 * floor_s, abs=0.011)
+        assert fifth == pytest.approx(baseline_s / 5, abs=0.011)
+        assert 0 < start_up < toolkit_s
 
 
 def test_timed_runs_are_not_sampled_for_memory(bench, monkeypatch):
