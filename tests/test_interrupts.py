@@ -17,7 +17,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
@@ -58,7 +57,7 @@ def _answers(project, n: int = 3) -> None:
         project.fill(code, valid_cu_values(), {"tilbud": [offer(citizens=6)]})
 
 
-def _start(project, step: tuple[str, str], jobs: str) -> tuple[subprocess.Popen, Path]:
+def _start(project, step: tuple[str, str], jobs: str) -> subprocess.Popen:
     stuck = project.home / "STUCK"
     stuck.unlink(missing_ok=True)
     env = {**os.environ, "TOOLKIT_HOME": str(project.home)}
@@ -72,7 +71,7 @@ def _start(project, step: tuple[str, str], jobs: str) -> tuple[subprocess.Popen,
         time.sleep(0.02)
     assert stuck.exists(), child.communicate(timeout=10)
     time.sleep(0.1)  # every process of the build is where it waits
-    return child, stuck
+    return child
 
 
 def _group_ends(pgid: int, seconds: float = 20) -> bool:
@@ -115,7 +114,7 @@ def test_an_interrupted_build_ends_quietly_with_every_process(project, step, job
     before = hash_tree(project.result_dir)
     project.fill_valid(CU_CODES[5])  # a new answer: a finished build would change the outputs
 
-    child, _stuck = _start(project, step, jobs)
+    child = _start(project, step, jobs)
     if to == "group":
         os.killpg(child.pid, sig)
     else:
@@ -140,7 +139,7 @@ def test_a_killed_build_takes_its_processes_with_it_and_the_next_one_cleans_up(p
     assert project.run("build", CU_ROUND).exit_code == 0
     before = hash_tree(project.result_dir)
 
-    child, _stuck = _start(project, step, "2")
+    child = _start(project, step, "2")
     os.kill(child.pid, signal.SIGKILL)  # the build's own process only
     _end(child)
     left = not _group_ends(child.pid)
@@ -239,7 +238,7 @@ def test_a_forked_process_does_not_hold_the_pipes_of_those_forked_before_it(tmp_
     if alive:
         first.process.kill()
         first.process.join()
-    second.wait_quietly(interrupt=True)
+    second.wait_quietly(KeyboardInterrupt())
     assert not alive
     assert not second.process.is_alive()
 

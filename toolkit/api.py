@@ -316,7 +316,7 @@ def _build_in_parallel(checked: Checked, today: dt.date, stages: Stages,
                 data_seconds = forked[1].result()
         except BaseException as exc:
             for process in forked:
-                process.wait_quietly(interrupt=not isinstance(exc, Exception))
+                process.wait_quietly(exc)
             raise
         stages.add_parallel(feedback_seconds | data_seconds)
         status = _status(checked, merged, today, sent)

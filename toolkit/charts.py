@@ -230,7 +230,7 @@ class Charts:
             for share in shares[1:]:
                 self.forked.append(Forked(_draw_all, share, behind=False))
         except BaseException as exc:
-            self._wait_quietly(interrupt=not isinstance(exc, Exception))
+            self._wait_quietly(exc)
             raise
 
     def drawn(self) -> dict[str, Path]:
@@ -240,13 +240,13 @@ class Charts:
             for process in self.forked:
                 process.result()
         except BaseException as exc:
-            self._wait_quietly(interrupt=not isinstance(exc, Exception))
+            self._wait_quietly(exc)
             raise
         return {cid: target for cid, _chart, target in self.items}
 
-    def _wait_quietly(self, interrupt: bool = False) -> None:
+    def _wait_quietly(self, failure: BaseException) -> None:
         for process in self.forked:
-            process.wait_quietly(interrupt)
+            process.wait_quietly(failure)
 
 
 class ChartDrawer:
@@ -269,11 +269,10 @@ class ChartDrawer:
         import multiprocessing
 
         receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
-        self.sender = hold_for_children(sender)  # closed in every other child
+        self.sender = hold_for_children(sender)  # closed in every child, the drawer too
         try:
             # Not a daemon: it forks in turn to draw the charts two at a time.
-            self.forked = Forked(_draw_when_asked, receiver, self.sender, behind=False,
-                                 daemon=False)  # fmt: skip
+            self.forked = Forked(_draw_when_asked, receiver, behind=False, daemon=False)
         finally:
             receiver.close()
 
@@ -307,9 +306,9 @@ class ChartDrawer:
             self.forked = None
 
 
-def _draw_when_asked(receiver: Any, sender: Any) -> dict[str, Path]:
-    """In the drawer: import matplotlib, then draw what the parent sends, if it does."""
-    sender.close()  # this process's copy: the pipe ends when the parent closes its own
+def _draw_when_asked(receiver: Any) -> dict[str, Path]:
+    """In the drawer: import matplotlib, then draw what the parent sends, if it does (the
+    pipe ends when the parent closes its end, the only one left open)."""
     load_matplotlib()
     try:
         chart_data, folder, processes = receiver.recv()

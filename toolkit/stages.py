@@ -160,7 +160,7 @@ def _prctl() -> Callable[..., int] | None:
         return None
 
 
-def _run_and_send(receiver: Any, sender: Any, parent: int, func: Callable[..., object],
+def _run_and_send(sender: Any, parent: int, func: Callable[..., object],
                   args: tuple[object, ...], behind: bool) -> None:  # fmt: skip
     import gc
     import os
@@ -169,8 +169,7 @@ def _run_and_send(receiver: Any, sender: Any, parent: int, func: Callable[..., o
     import sys
     import traceback
 
-    receiver.close()
-    in_child(parent)
+    in_child(parent)  # closes the parent's end of this child's own pipe too
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, _stop_once)
     gc.enable()  # the parent's objects are frozen: the collector sees only the child's own
@@ -241,13 +240,14 @@ class Forked:
         self.name = getattr(func, "__name__", "baggrundsarbejde")
         context = multiprocessing.get_context("fork")
         self.receiver, sender = context.Pipe(duplex=False)
+        hold_for_children(self.receiver)
         ready_to_fork()
         frozen_before = gc.get_freeze_count() > 0  # the CLI froze its imports: keep them so
         gc.freeze()
         try:
             self.process = context.Process(
                 target=_run_and_send,
-                args=(self.receiver, sender, os.getpid(), func, args, behind),
+                args=(sender, os.getpid(), func, args, behind),
                 daemon=daemon,
             )
             self.process.start()
@@ -255,10 +255,13 @@ class Forked:
             if not frozen_before:
                 gc.unfreeze()
             sender.close()
-        hold_for_children(self.receiver)
 
     def result(self) -> Any:
-        outcome, value, text = self._outcome()
+        try:
+            outcome, value, text = self._outcome()
+        except BaseException as exc:  # interrupted while waiting: so is the child
+            self.wait_quietly(exc)
+            raise
         if outcome == "ok":
             return value
         if isinstance(value, BaseException):  # an interrupt stays an interrupt
@@ -266,14 +269,15 @@ class Forked:
             raise value
         raise RuntimeError(f"{self.name} fejlede i en parallel proces:\n{text}")
 
-    def wait_quietly(self, interrupt: bool = False) -> None:
+    def wait_quietly(self, failure: BaseException | None = None) -> None:
         """After the parent failed: let the child finish (so that it leaves no half-swapped
-        folder behind), ignoring what it made or raised. `interrupt`: the parent was
-        interrupted (Ctrl-C, SIGTERM), and so is the child, which cleans up as it ends."""
+        folder behind), ignoring what it made or raised. If the `failure` was an interrupt
+        (Ctrl-C, SIGTERM), the child is interrupted too, and cleans up as it ends."""
         import os
         import signal
 
-        if interrupt:
+        interrupted = failure is not None and not isinstance(failure, Exception)
+        if interrupted and self.process.exitcode is None:  # not yet ended (its id not reused)
             with contextlib.suppress(OSError):
                 os.kill(self.process.pid, signal.SIGINT)
         with contextlib.suppress(Exception):
